@@ -1,0 +1,122 @@
+//! `folio`: the command-line face of the engine.
+
+mod eval_cmd;
+mod index_cmd;
+mod output;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use folio::library::{default_library_dir, Library, LibraryOptions};
+use folio::SearchMode;
+
+#[derive(Parser)]
+#[command(name = "folio", version, about = "Ask your documents, offline")]
+struct Cli {
+    /// Library directory (default: the platform data dir)
+    #[arg(long, global = true, env = "FOLIO_LIBRARY")]
+    library: Option<PathBuf>,
+    /// Machine-readable JSON output
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Add folders (or files) to the library and index them; re-indexes what changed
+    Index {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Embedder of a new library (multilingual-e5-small or all-minilm-l6-v2)
+        #[arg(long)]
+        embedder: Option<String>,
+    },
+    /// Re-index every folder of the library (changed, new and deleted files)
+    Refresh,
+    /// Forget a folder and everything indexed from it
+    Remove { path: PathBuf },
+    /// Search the library
+    Search {
+        query: String,
+        #[arg(long, default_value = "hybrid")]
+        mode: SearchMode,
+        #[arg(short, default_value_t = 10)]
+        k: usize,
+    },
+    /// Folders, files per status, chunks, embedder and index sizes
+    Status,
+    /// Evaluate on public datasets
+    Eval {
+        #[command(subcommand)]
+        what: eval_cmd::EvalCommand,
+    },
+}
+
+fn main() {
+    folio::ingest::worker::maybe_run_worker();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FOLIO_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn open(cli: &Cli, embedder: Option<String>) -> Result<Library> {
+    let dir = cli.library.clone().unwrap_or_else(default_library_dir);
+    let options = LibraryOptions { embedder, ..LibraryOptions::default() };
+    Library::open(&dir, options).with_context(|| format!("opening the library at {}", dir.display()))
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Index { paths, embedder } => {
+            let library = open(&cli, embedder.clone())?;
+            index_cmd::index(&library, paths, cli.json)
+        }
+        Command::Refresh => {
+            let library = open(&cli, None)?;
+            let folders: Vec<PathBuf> = library.folders()?.into_iter().map(|f| f.path).collect();
+            index_cmd::index(&library, &folders, cli.json)
+        }
+        Command::Remove { path } => {
+            let library = open(&cli, None)?;
+            let chunks = library.remove_folder(path)?;
+            if cli.json {
+                output::print_json(&serde_json::json!({ "removed_folder": path, "removed_chunks": chunks }));
+            } else {
+                println!("Removed {} and its {chunks} passages from the library.", path.display());
+            }
+            Ok(())
+        }
+        Command::Search { query, mode, k } => {
+            let library = open(&cli, None)?;
+            let hits = library.search(query, *mode, *k)?;
+            if cli.json {
+                output::print_json(&hits);
+            } else {
+                output::print_hits(&hits);
+            }
+            Ok(())
+        }
+        Command::Status => {
+            let library = open(&cli, None)?;
+            let status = library.status()?;
+            if cli.json {
+                output::print_json(&status);
+            } else {
+                output::print_status(&status);
+            }
+            Ok(())
+        }
+        Command::Eval { what } => eval_cmd::run(what, cli.json),
+    }
+}

@@ -1,0 +1,4 @@
+//! Evaluation of retrieval (and, later, answers) on public datasets, through the product's code.
+
+pub mod metrics;
+pub mod retrieval;

@@ -1,0 +1,256 @@
+//! Splitting page text into overlapping chunks sized in the embedder's tokens.
+//!
+//! A chunk never crosses a page. Its end is put at the strongest break (paragraph, sentence, line,
+//! word) in the second half of the token window, so chunks read as whole passages; the next chunk
+//! starts `overlap` tokens earlier, again at a break where there is one, so a passage cut in two
+//! still appears whole in one of the chunks.
+
+use super::extract::Page;
+
+/// Token spans (byte offsets into the text) of a tokenizer, special tokens excluded.
+pub trait TokenSpans {
+    fn spans(&self, text: &str) -> Vec<(usize, usize)>;
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkSizes {
+    /// Tokens a chunk aims for.
+    pub target: usize,
+    /// Tokens shared with the previous chunk.
+    pub overlap: usize,
+    /// Tokens a chunk may never exceed (the embedder's input limit, less its own tokens).
+    pub max: usize,
+}
+
+impl Default for ChunkSizes {
+    fn default() -> Self {
+        ChunkSizes { target: 200, overlap: 32, max: 256 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    pub page: Option<u32>,
+    /// Character span in the page text (Unicode scalar values, end exclusive).
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    pub tokens: usize,
+}
+
+/// Pages longer than this are tokenized in slices cut at paragraph or line breaks, so a huge text
+/// file never needs all its token offsets in memory at once.
+const SLICE_BYTES: usize = 64 * 1024;
+
+pub fn chunk_pages(pages: &[Page], tokenizer: &dyn TokenSpans, sizes: ChunkSizes) -> Vec<Chunk> {
+    let sizes = ChunkSizes {
+        target: sizes.target.clamp(8, sizes.max.max(8)),
+        overlap: sizes.overlap.min(sizes.target / 2),
+        max: sizes.max.max(8),
+    };
+    let mut chunks = Vec::new();
+    for page in pages {
+        let mut char_base = 0usize;
+        for slice in slices(&page.text) {
+            let spans = tokenizer.spans(slice);
+            let mut counter = CharCounter::new(slice);
+            for (s, e) in windows(slice, &spans, sizes) {
+                let (from, to) = (spans[s].0, spans[e - 1].1);
+                let text = slice[from..to].to_string();
+                if text.trim().is_empty() {
+                    continue;
+                }
+                chunks.push(Chunk {
+                    page: page.number,
+                    start: char_base + counter.chars_before(from),
+                    end: char_base + counter.chars_before(to),
+                    text,
+                    tokens: e - s,
+                });
+            }
+            char_base += slice.chars().count();
+        }
+    }
+    chunks
+}
+
+/// Cuts text into consecutive slices of at most about `SLICE_BYTES`, at a blank line, a line break
+/// or a space where possible.
+fn slices(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while rest.len() > SLICE_BYTES {
+        let mut limit = SLICE_BYTES;
+        while !rest.is_char_boundary(limit) {
+            limit -= 1;
+        }
+        let window = &rest[..limit];
+        let half = limit / 2;
+        let cut = window[half..]
+            .rfind("\n\n")
+            .or_else(|| window[half..].rfind('\n'))
+            .or_else(|| window[half..].rfind(' '))
+            .map(|i| half + i + 1)
+            .unwrap_or(limit);
+        out.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
+/// How good a place it is to cut before token `i`.
+fn break_strength(text: &str, spans: &[(usize, usize)], i: usize) -> u8 {
+    if i == 0 || i >= spans.len() {
+        return 5;
+    }
+    let gap = &text[spans[i - 1].1..spans[i].0];
+    let before = text[spans[i - 1].0..spans[i - 1].1].chars().last();
+    if gap.contains("\n\n") {
+        4
+    } else if !gap.is_empty() && before.is_some_and(|c| matches!(c, '.' | '!' | '?' | '…' | '。' | ';')) {
+        3
+    } else if gap.contains('\n') {
+        2
+    } else if !gap.is_empty() {
+        1
+    } else {
+        0
+    }
+}
+
+/// Token windows `[start, end)` covering all tokens.
+fn windows(text: &str, spans: &[(usize, usize)], sizes: ChunkSizes) -> Vec<(usize, usize)> {
+    let n = spans.len();
+    let mut out = Vec::new();
+    let mut s = 0;
+    while s < n {
+        let limit = (s + sizes.target).min(n);
+        let mut e = if limit == n {
+            n
+        } else {
+            // The strongest break in the second half of the window; the latest of equals.
+            let lo = s + sizes.target / 2 + 1;
+            (lo..=limit).max_by_key(|&i| (break_strength(text, spans, i), i)).unwrap_or(limit)
+        };
+        // A short tail joins this chunk rather than becoming a sliver of its own.
+        if e < n && n - e < sizes.target / 4 && n - s <= sizes.max {
+            e = n;
+        }
+        out.push((s, e));
+        if e == n {
+            break;
+        }
+        let next = if sizes.overlap == 0 {
+            e
+        } else {
+            // Start the overlap at its strongest break; the earliest of equals keeps most context.
+            let lo = e.saturating_sub(sizes.overlap).max(s + 1);
+            (lo..e).max_by_key(|&i| (break_strength(text, spans, i), std::cmp::Reverse(i))).unwrap_or(e)
+        };
+        s = next.max(s + 1);
+    }
+    out
+}
+
+/// Converts increasing byte offsets of one text to character offsets in a single pass.
+struct CharCounter<'a> {
+    text: &'a str,
+    byte: usize,
+    chars: usize,
+}
+
+impl<'a> CharCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        CharCounter { text, byte: 0, chars: 0 }
+    }
+
+    fn chars_before(&mut self, byte: usize) -> usize {
+        if byte < self.byte {
+            self.byte = 0;
+            self.chars = 0;
+        }
+        self.chars += self.text[self.byte..byte].chars().count();
+        self.byte = byte;
+        self.chars
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whitespace-separated words as tokens: enough to test the windows.
+    struct Words;
+    impl TokenSpans for Words {
+        fn spans(&self, text: &str) -> Vec<(usize, usize)> {
+            let mut spans = Vec::new();
+            let mut start = None;
+            for (i, c) in text.char_indices() {
+                match (c.is_whitespace(), start) {
+                    (true, Some(s)) => {
+                        spans.push((s, i));
+                        start = None;
+                    }
+                    (false, None) => start = Some(i),
+                    _ => {}
+                }
+            }
+            if let Some(s) = start {
+                spans.push((s, text.len()));
+            }
+            spans
+        }
+    }
+
+    fn page(number: u32, text: &str) -> Page {
+        Page { number: Some(number), text: text.to_string() }
+    }
+
+    #[test]
+    fn chunks_stay_within_pages_and_sizes() {
+        let long: String = (0..500).map(|i| format!("w{i} ")).collect();
+        let pages = [page(1, &long), page(2, "short page")];
+        let sizes = ChunkSizes { target: 50, overlap: 10, max: 64 };
+        let chunks = chunk_pages(&pages, &Words, sizes);
+        assert!(chunks.iter().all(|c| c.tokens <= 64));
+        assert_eq!(chunks.last().unwrap().page, Some(2));
+        assert_eq!(chunks.last().unwrap().text, "short page");
+        // Every word of page 1 is in some chunk, and consecutive chunks overlap.
+        for i in 0..500 {
+            let w = format!("w{i} ");
+            assert!(chunks.iter().any(|c| format!("{} ", c.text).contains(&w)), "{w} lost");
+        }
+        let first = &chunks[0];
+        let second = &chunks[1];
+        assert!(second.start < first.end, "no overlap");
+    }
+
+    #[test]
+    fn spans_are_character_offsets() {
+        let text = "Привет мир. Это тест. ".repeat(40);
+        let chunks = chunk_pages(&[page(3, &text)], &Words, ChunkSizes { target: 20, overlap: 4, max: 30 });
+        let chars: Vec<char> = text.chars().collect();
+        for c in &chunks {
+            let span: String = chars[c.start..c.end].iter().collect();
+            assert_eq!(span, c.text);
+        }
+    }
+
+    #[test]
+    fn prefers_sentence_breaks() {
+        let text = "one two three four five six. seven eight nine ten eleven twelve thirteen fourteen";
+        let chunks = chunk_pages(&[page(1, text)], &Words, ChunkSizes { target: 8, overlap: 0, max: 10 });
+        assert_eq!(chunks[0].text, "one two three four five six.");
+    }
+
+    #[test]
+    fn huge_pages_are_sliced() {
+        let text = "word ".repeat(100_000);
+        let chunks = chunk_pages(&[page(1, &text)], &Words, ChunkSizes::default());
+        assert!(chunks.len() > 2000);
+        assert!(chunks.iter().all(|c| c.tokens <= 256));
+    }
+}

@@ -1,0 +1,6 @@
+//! From folders to chunks: find files, extract their text in isolated workers, cut it into chunks.
+
+pub mod chunk;
+pub mod discover;
+pub mod extract;
+pub mod worker;

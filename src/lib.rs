@@ -1,0 +1,17 @@
+//! Folio's engine: index folders of documents into a hybrid (keyword + vector) index and search it.
+//! Knows nothing about windows; everything a user can do, the CLI can do.
+
+pub mod embed;
+pub mod error;
+pub mod eval;
+pub mod ingest;
+pub mod library;
+pub mod models;
+pub mod progress;
+pub mod search;
+pub mod store;
+pub mod units;
+
+pub use error::{Error, Result};
+pub use library::{Library, LibraryOptions, SearchHit};
+pub use search::SearchMode;

@@ -1,0 +1,285 @@
+//! `Library`: the façade both faces use. A library is a directory holding the catalog, the keyword
+//! index and the vector index, and nothing else.
+
+mod derived;
+mod indexer;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::Serialize;
+
+use crate::embed::Embedder;
+use crate::error::{Error, IoContext, Result};
+use crate::ingest::chunk::ChunkSizes;
+use crate::ingest::discover::DiscoverOptions;
+use crate::ingest::worker::{ExtractLimits, Isolation, WorkerCommand};
+use crate::models::{models_dir, DEFAULT_EMBEDDER};
+use crate::progress::{IndexEvent, IndexSummary};
+use crate::search::{fuse, single, Ranked, SearchMode};
+use crate::store::catalog::{Catalog, CatalogStats, ChunkRow, FileRow, Folder};
+use crate::store::keyword::KeywordIndex;
+use crate::store::vector::VectorIndex;
+
+/// How to open a library.
+#[derive(Debug, Clone)]
+pub struct LibraryOptions {
+    pub models_dir: PathBuf,
+    /// The embedder of a new library. An existing library keeps the one it was built with.
+    pub embedder: Option<String>,
+    pub isolation: Isolation,
+    pub limits: ExtractLimits,
+    pub discover: DiscoverOptions,
+    /// Chunk target and overlap in tokens; the maximum comes from the embedder.
+    pub chunk_target: usize,
+    pub chunk_overlap: usize,
+    /// Files read at once (each in its own worker process).
+    pub extract_threads: usize,
+}
+
+impl Default for LibraryOptions {
+    fn default() -> Self {
+        LibraryOptions {
+            models_dir: models_dir(),
+            embedder: None,
+            isolation: WorkerCommand::current_exe().map(Isolation::Process).unwrap_or(Isolation::InProcess),
+            limits: ExtractLimits::default(),
+            discover: DiscoverOptions::default(),
+            chunk_target: ChunkSizes::default().target,
+            chunk_overlap: ChunkSizes::default().overlap,
+            extract_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8),
+        }
+    }
+}
+
+/// The default library directory.
+pub fn default_library_dir() -> PathBuf {
+    crate::models::data_dir().join("library")
+}
+
+/// A retrieved passage with where it comes from.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    pub chunk_id: i64,
+    pub path: PathBuf,
+    pub page: Option<u32>,
+    /// Character span of the passage in its page.
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    pub score: f32,
+    pub bm25_rank: Option<usize>,
+    pub dense_rank: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FolderStatus {
+    pub path: PathBuf,
+    pub files_indexed: usize,
+    pub files_failed: usize,
+    pub files_skipped: usize,
+    pub chunks: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LibraryStatus {
+    pub dir: PathBuf,
+    pub embedder: String,
+    pub folders: Vec<FolderStatus>,
+    pub catalog: CatalogStats,
+    pub keyword_docs: u64,
+    pub keyword_bytes: u64,
+    pub vector_points: usize,
+    pub vector_tombstones: usize,
+    pub vector_bytes: u64,
+}
+
+pub struct Library {
+    dir: PathBuf,
+    options: LibraryOptions,
+    catalog: Catalog,
+    keyword: KeywordIndex,
+    vectors: RwLock<VectorIndex>,
+    embedder: Arc<Embedder>,
+    /// One indexing run at a time; searches go on alongside.
+    indexing: Mutex<()>,
+    _lock: std::fs::File,
+}
+
+impl Library {
+    /// Opens (or creates) the library in `dir`, repairing derived indexes that are behind the
+    /// catalog or damaged.
+    pub fn open(dir: &Path, options: LibraryOptions) -> Result<Library> {
+        std::fs::create_dir_all(dir).at(dir)?;
+        let lock_path = dir.join("lock");
+        let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).at(&lock_path)?;
+        if lock.try_lock().is_err() {
+            return Err(Error::LibraryLocked { dir: dir.to_path_buf() });
+        }
+        let catalog = Catalog::open(&dir.join("catalog.db"))?;
+        let embedder_id = match (catalog.meta("embedder")?, &options.embedder) {
+            (Some(stored), Some(asked)) if &stored != asked => {
+                return Err(Error::InvalidInput(format!(
+                    "the library at {} was built with the embedder '{stored}', not '{asked}'; open it without \
+                     choosing an embedder, or use another --library",
+                    dir.display()
+                )))
+            }
+            (Some(stored), _) => stored,
+            (None, asked) => asked.clone().unwrap_or_else(|| DEFAULT_EMBEDDER.to_string()),
+        };
+        let embedder = Arc::new(Embedder::load(&options.models_dir, &embedder_id)?);
+        catalog.set_meta("embedder", &embedder_id)?;
+        let keyword = KeywordIndex::open(&dir.join("keyword"))?;
+        let vectors_dir = dir.join("vectors");
+        let vectors = VectorIndex::load(&vectors_dir, embedder.dims())?.unwrap_or_else(|| VectorIndex::empty(&vectors_dir, embedder.dims(), 0));
+        let library = Library {
+            dir: dir.to_path_buf(),
+            options,
+            catalog,
+            keyword,
+            vectors: RwLock::new(vectors),
+            embedder,
+            indexing: Mutex::new(()),
+            _lock: lock,
+        };
+        library.catch_up_derived()?;
+        Ok(library)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn embedder(&self) -> &Embedder {
+        &self.embedder
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Adds folders (or single files) and indexes them; on an existing folder, re-indexes what
+    /// changed and forgets what was deleted.
+    pub fn index(&self, paths: &[PathBuf], events: &(dyn Fn(IndexEvent) + Sync), cancel: &AtomicBool) -> Result<IndexSummary> {
+        let _run = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
+        indexer::run(self, paths, events, cancel)
+    }
+
+    /// Re-indexes every folder of the library.
+    pub fn refresh(&self, events: &(dyn Fn(IndexEvent) + Sync), cancel: &AtomicBool) -> Result<IndexSummary> {
+        let folders: Vec<PathBuf> = self.catalog.folders()?.into_iter().map(|f| f.path).collect();
+        self.index(&folders, events, cancel)
+    }
+
+    /// Forgets a folder and everything indexed from it.
+    pub fn remove_folder(&self, path: &Path) -> Result<usize> {
+        let _run = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
+        let wanted = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let folder = self
+            .catalog
+            .folders()?
+            .into_iter()
+            .find(|f| f.path == wanted || f.path == path)
+            .ok_or_else(|| Error::InvalidInput(format!("{} is not a folder of this library", path.display())))?;
+        let change = self.catalog.remove_folder(folder.id)?;
+        let removed = change.removed.len();
+        self.apply_change(&change, &[])?;
+        self.commit_derived()?;
+        Ok(removed)
+    }
+
+    pub fn folders(&self) -> Result<Vec<Folder>> {
+        self.catalog.folders()
+    }
+
+    pub fn files(&self, folder: &Folder) -> Result<Vec<FileRow>> {
+        self.catalog.files_in_folder(folder.id)
+    }
+
+    pub fn status(&self) -> Result<LibraryStatus> {
+        let mut folders = Vec::new();
+        for folder in self.catalog.folders()? {
+            let files = self.catalog.files_in_folder(folder.id)?;
+            let count = |s| files.iter().filter(|f| f.status == s).count();
+            use crate::store::catalog::FileStatus::*;
+            folders.push(FolderStatus {
+                path: folder.path.clone(),
+                files_indexed: count(Indexed),
+                files_failed: count(Failed),
+                files_skipped: count(Skipped),
+                chunks: files.iter().map(|f| f.chunks).sum(),
+            });
+        }
+        let vectors = self.vectors.read().unwrap_or_else(|p| p.into_inner());
+        Ok(LibraryStatus {
+            dir: self.dir.clone(),
+            embedder: self.embedder.id().to_string(),
+            folders,
+            catalog: self.catalog.stats()?,
+            keyword_docs: self.keyword.num_docs(),
+            keyword_bytes: self.keyword.disk_bytes(),
+            vector_points: vectors.points() - vectors.tombstones(),
+            vector_tombstones: vectors.tombstones(),
+            vector_bytes: vectors.disk_bytes(),
+        })
+    }
+
+    /// The `k` best chunk ids for a query, with their scores and per-retriever ranks.
+    pub fn retrieve(&self, query: &str, mode: SearchMode, k: usize) -> Result<Vec<Ranked>> {
+        // Fusion looks deeper than `k` into each list: a chunk ranked 30th by both retrievers
+        // deserves a place in the top 10.
+        let depth = (k * 3).max(50);
+        let bm25 = if mode == SearchMode::Dense { Vec::new() } else { self.keyword.search(query, depth)? };
+        let dense = if mode == SearchMode::Bm25 {
+            Vec::new()
+        } else {
+            let q = self.embedder.embed_query(query)?;
+            self.dense_search(&q, depth)
+        };
+        let mut ranked = match mode {
+            SearchMode::Bm25 => single(&bm25, mode),
+            SearchMode::Dense => single(&dense, mode),
+            SearchMode::Hybrid => fuse(&bm25, &dense),
+        };
+        ranked.truncate(k);
+        Ok(ranked)
+    }
+
+    /// Nearest chunks to an embedded query.
+    pub fn dense_search(&self, query: &[f32], k: usize) -> Vec<(i64, f32)> {
+        let vectors = self.vectors.read().unwrap_or_else(|p| p.into_inner());
+        vectors.search(query, k, (2 * k).max(100))
+    }
+
+    /// The `k` best passages for a query.
+    pub fn search(&self, query: &str, mode: SearchMode, k: usize) -> Result<Vec<SearchHit>> {
+        let ranked = self.retrieve(query, mode, k)?;
+        self.hits(&ranked)
+    }
+
+    /// Resolves ranked chunk ids to passages (chunks deleted meanwhile drop out).
+    pub fn hits(&self, ranked: &[Ranked]) -> Result<Vec<SearchHit>> {
+        let ids: Vec<i64> = ranked.iter().map(|r| r.chunk_id).collect();
+        let rows = self.catalog.chunks(&ids)?;
+        let mut by_id: std::collections::HashMap<i64, ChunkRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+        Ok(ranked
+            .iter()
+            .filter_map(|r| {
+                let row = by_id.remove(&r.chunk_id)?;
+                Some(SearchHit {
+                    chunk_id: row.id,
+                    path: row.path,
+                    page: row.page,
+                    start: row.start,
+                    end: row.end,
+                    text: row.text,
+                    score: r.score,
+                    bm25_rank: r.bm25_rank,
+                    dense_rank: r.dense_rank,
+                })
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,167 @@
+//! Indexing folders and searching them, end to end on real models and real files.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use folio::SearchMode;
+
+fn file_name(path: &Path) -> &str {
+    path.file_name().unwrap().to_str().unwrap()
+}
+
+#[test]
+fn pdf_pages_survive_into_search_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    write_pdf(
+        &docs.join("manual.pdf"),
+        &[
+            "Chapter one is about installing the garden irrigation pump.",
+            "The pressure valve of the pump must be cleaned every spring\nwith warm water and a soft brush.",
+            "Warranty terms: the manufacturer replaces broken parts for two years.",
+        ],
+        false,
+    );
+    std::fs::write(docs.join("notes.md"), "# Notes\n\nThe cat sleeps on the **red** sofa all afternoon.\n").unwrap();
+    std::fs::write(
+        docs.join("page.html"),
+        "<html><head><script>var hidden='zebra';</script></head><body><p>Volcanoes erupt molten lava.</p></body></html>",
+    )
+    .unwrap();
+    let library = open(&tmp.path().join("lib"), MINILM);
+    let summary = index(&library, &[&docs]);
+    assert_eq!(summary.indexed, 3, "{summary:?}");
+    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+
+    let hits = library.search("how often should the pressure valve be cleaned", SearchMode::Hybrid, 3).unwrap();
+    assert_eq!(file_name(&hits[0].path), "manual.pdf");
+    assert_eq!(hits[0].page, Some(2), "{hits:?}");
+    assert!(hits[0].text.contains("pressure valve"));
+
+    let hits = library.search("warranty for broken parts", SearchMode::Bm25, 1).unwrap();
+    assert_eq!(hits[0].page, Some(3));
+    let hits = library.search("where does the cat sleep", SearchMode::Dense, 1).unwrap();
+    assert_eq!(file_name(&hits[0].path), "notes.md");
+    assert_eq!(hits[0].page, None);
+    // Script content is not text.
+    assert!(library.search("zebra", SearchMode::Bm25, 5).unwrap().is_empty());
+}
+
+#[test]
+fn changes_and_deletions_reach_all_three_stores() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::write(docs.join("a.txt"), "Penguins live in Antarctica and eat krill.").unwrap();
+    std::fs::write(docs.join("b.txt"), "The Eiffel tower is made of wrought iron.").unwrap();
+    let library = open(&tmp.path().join("lib"), MINILM);
+    assert_eq!(index(&library, &[&docs]).indexed, 2);
+
+    // Unchanged files are not read again.
+    let again = index(&library, &[&docs]);
+    assert_eq!((again.indexed, again.unchanged), (0, 2));
+
+    std::fs::write(docs.join("a.txt"), "Kangaroos live in Australia and eat grass.").unwrap();
+    std::fs::remove_file(docs.join("b.txt")).unwrap();
+    std::fs::write(docs.join("c.txt"), "Saturn has rings of ice and rock.").unwrap();
+    let summary = index(&library, &[&docs]);
+    assert_eq!((summary.indexed, summary.removed, summary.unchanged), (2, 1, 0), "{summary:?}");
+
+    assert!(library.search("krill", SearchMode::Bm25, 5).unwrap().is_empty());
+    assert!(library.search("Eiffel", SearchMode::Bm25, 5).unwrap().is_empty());
+    assert_eq!(file_name(&library.search("kangaroos", SearchMode::Bm25, 1).unwrap()[0].path), "a.txt");
+    let dense = library.search("iron tower in Paris", SearchMode::Dense, 5).unwrap();
+    assert!(dense.iter().all(|h| file_name(&h.path) != "b.txt"), "deleted file still found: {dense:?}");
+    let (catalog, keyword, vectors) = store_counts(&library);
+    assert_eq!((catalog, keyword, vectors as u64), (2, 2, 2));
+
+    // A touched file with the same content is recognised by its hash.
+    let content = std::fs::read(docs.join("c.txt")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(docs.join("c.txt"), content).unwrap();
+    let touched = index(&library, &[&docs]);
+    assert_eq!((touched.indexed, touched.unchanged), (0, 2), "{touched:?}");
+
+    // Removing the folder empties everything.
+    library.remove_folder(&docs).unwrap();
+    assert_eq!(store_counts(&library), (0, 0, 0));
+}
+
+#[test]
+fn russian_inflected_query_finds_its_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::write(docs.join("koshki.txt"), "Кошки любят спать на мягких диванах после обеда.").unwrap();
+    std::fs::write(docs.join("poezda.txt"), "Поезда из Москвы в Петербург отправляются каждый час.").unwrap();
+    std::fs::write(docs.join("english.txt"), "Trains leave for the coast every morning.").unwrap();
+    let library = open(&tmp.path().join("lib"), E5);
+    assert_eq!(index(&library, &[&docs]).indexed, 3);
+
+    // "диван" and "кошка" appear only in inflected forms in the document.
+    let hits = library.search("кошка на диване", SearchMode::Bm25, 3).unwrap();
+    assert_eq!(file_name(&hits[0].path), "koshki.txt", "{hits:?}");
+    let hits = library.search("поезд из Москвы", SearchMode::Bm25, 3).unwrap();
+    assert_eq!(file_name(&hits[0].path), "poezda.txt");
+    // Across languages the multilingual embedder does the work.
+    let hits = library.search("когда уходят поезда к морю?", SearchMode::Dense, 3).unwrap();
+    assert!(hits.iter().take(2).any(|h| file_name(&h.path) == "english.txt"), "{hits:?}");
+}
+
+#[test]
+fn a_pdf_that_panics_the_parser_fails_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    write_pdf(&docs.join("good.pdf"), &["Lighthouses guide ships along rocky coasts."], false);
+    write_pdf(&docs.join("poison.pdf"), &["This text sits behind a font pdf-extract chokes on."], true);
+    std::fs::write(docs.join("plain.txt"), "Honey bees communicate by dancing.").unwrap();
+    std::fs::write(docs.join("fake.pdf"), "this is not a PDF at all").unwrap();
+    let library = open(&tmp.path().join("lib"), MINILM);
+    let summary = index(&library, &[&docs]);
+    assert_eq!(summary.indexed, 2, "{summary:?}");
+    let failed: Vec<(&str, &str)> = summary.failed.iter().map(|(p, r)| (file_name(p), r.as_str())).collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    let poison = failed.iter().find(|(n, _)| *n == "poison.pdf").expect("poison.pdf failed");
+    assert!(poison.1.contains("panicked"), "{poison:?}");
+    assert!(failed.iter().any(|(n, r)| *n == "fake.pdf" && r.contains("PDF")), "{failed:?}");
+    assert_eq!(file_name(&library.search("lighthouses", SearchMode::Bm25, 1).unwrap()[0].path), "good.pdf");
+
+    // The failure is remembered with its reason and not retried while the file is unchanged.
+    let again = index(&library, &[&docs]);
+    assert_eq!((again.indexed, again.unchanged, again.failed.len()), (0, 4, 0), "{again:?}");
+    let folder = &library.folders().unwrap()[0];
+    let poison_row = library.files(folder).unwrap().into_iter().find(|f| file_name(&f.path) == "poison.pdf").unwrap();
+    assert!(poison_row.reason.unwrap().contains("panicked"));
+}
+
+#[test]
+fn slow_and_memory_hungry_extractions_are_bounded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::write(docs.join("small.txt"), "Small files are quick to read.").unwrap();
+    let big: String = "a line of text that repeats\n".repeat(2_000_000);
+    std::fs::write(docs.join("big.txt"), &big).unwrap();
+
+    // A time limit the big file cannot meet.
+    let mut options = options(MINILM);
+    options.limits.timeout_base = std::time::Duration::from_millis(300);
+    options.limits.timeout_per_mib = std::time::Duration::ZERO;
+    let library = folio::Library::open(&tmp.path().join("lib-time"), options).unwrap();
+    let summary = index(&library, &[&docs]);
+    assert_eq!(summary.indexed, 1, "{summary:?}");
+    assert!(summary.failed[0].1.contains("longer than"), "{:?}", summary.failed);
+    drop(library);
+
+    // A memory limit the big file cannot meet.
+    let mut options = common::options(MINILM);
+    options.limits.worker_memory_bytes = 160 << 20;
+    let library = folio::Library::open(&tmp.path().join("lib-memory"), options).unwrap();
+    let summary = index(&library, &[&docs]);
+    assert_eq!(summary.indexed, 1, "{summary:?}");
+    assert!(summary.failed[0].1.contains("memory"), "{:?}", summary.failed);
+}
