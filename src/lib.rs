@@ -15,3 +15,4 @@ pub mod units;
 pub use error::{Error, Result};
 pub use library::{Library, LibraryOptions, SearchHit};
 pub use search::SearchMode;
+pub mod llm;

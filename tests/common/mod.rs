@@ -99,3 +99,4 @@ pub fn store_counts(library: &Library) -> (u64, u64, usize) {
     let status = library.status().unwrap();
     (status.catalog.chunks, status.keyword_docs, status.vector_points)
 }
+pub mod tiny_gguf;

@@ -1,0 +1,244 @@
+//! AVX2 kernels: tiles of R weight rows × C tokens. A tile unpacks each weight block once and
+//! uses it against C tokens' activation blocks, so prompt processing reads weights R·C times less
+//! often than a row-by-row loop. Integer products use `maddubs` (u8 × i8 → i16 pairs) and `madd`
+//! (→ i32); block scales are applied in f32.
+
+#![allow(clippy::needless_range_loop)]
+
+use std::arch::x86_64::*;
+
+use super::formats::{f16_at, scale_min_k4, Q8KRow, Q8Row, WeightType};
+
+#[inline(always)]
+unsafe fn hsum(v: __m256) -> f32 {
+    let lo = _mm256_castps256_ps128(v);
+    let hi = _mm256_extractf128_ps(v, 1);
+    let s = _mm_add_ps(lo, hi);
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    let s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    _mm_cvtss_f32(s)
+}
+
+#[inline(always)]
+unsafe fn hsum_i32(v: __m256i) -> i32 {
+    let lo = _mm256_castsi256_si128(v);
+    let hi = _mm256_extracti128_si256(v, 1);
+    let s = _mm_add_epi32(lo, hi);
+    let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b01_00_11_10));
+    let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b10_11_00_01));
+    _mm_cvtsi128_si32(s)
+}
+
+/// 16 bytes of nibbles → 32 bytes: low nibbles first (elements 0..15), then high (16..31).
+#[inline(always)]
+unsafe fn nibbles(p: *const u8) -> __m256i {
+    let raw = _mm_loadu_si128(p as *const __m128i);
+    let hi = _mm_srli_epi16(raw, 4);
+    _mm256_and_si256(_mm256_set_m128i(hi, raw), _mm256_set1_epi8(0x0F))
+}
+
+/// 32 bits → 32 bytes of 0xFF where the bit is set.
+#[inline(always)]
+unsafe fn bits_to_bytes(bits: u32) -> __m256i {
+    let v = _mm256_set1_epi32(bits as i32);
+    let shuffled = _mm256_shuffle_epi8(
+        v,
+        _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0x0000000000000000),
+    );
+    let mask = _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe);
+    _mm256_cmpeq_epi8(_mm256_or_si256(shuffled, mask), _mm256_set1_epi64x(-1))
+}
+
+/// A simple-format block unpacked: unsigned values (or signed for Q8_0), scale, and the offset
+/// `c` with x = d·u + c.
+#[inline(always)]
+unsafe fn unpack_simple(wtype: WeightType, blk: *const u8) -> (__m256i, f32, f32) {
+    let d = f16_at(std::slice::from_raw_parts(blk, 4), 0);
+    match wtype {
+        WeightType::Q4_0 => (nibbles(blk.add(2)), d, -8.0 * d),
+        WeightType::Q4_1 => (nibbles(blk.add(4)), d, f16_at(std::slice::from_raw_parts(blk, 4), 2)),
+        WeightType::Q5_0 | WeightType::Q5_1 => {
+            let head = if wtype == WeightType::Q5_0 { 2 } else { 4 };
+            let qh = u32::from_le_bytes(*(blk.add(head) as *const [u8; 4]));
+            let high = _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10));
+            let v = _mm256_or_si256(nibbles(blk.add(head + 4)), high);
+            let c = if wtype == WeightType::Q5_0 { -16.0 * d } else { f16_at(std::slice::from_raw_parts(blk, 4), 2) };
+            (v, d, c)
+        }
+        WeightType::Q8_0 => (_mm256_loadu_si256(blk.add(2) as *const __m256i), d, 0.0),
+        _ => unreachable!(),
+    }
+}
+
+/// `out[r][t] = dot(rows[r], acts[t])` for a simple format.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn tile_simple<const R: usize, const C: usize>(wtype: WeightType, rows: &[&[u8]; R], acts: &[&Q8Row; C], out: &mut [[f32; C]; R]) {
+    let bytes = wtype.block().1;
+    let blocks = acts[0].d.len();
+    let signed = wtype == WeightType::Q8_0;
+    let ones = _mm256_set1_epi16(1);
+    let mut acc = [[_mm256_setzero_ps(); C]; R];
+    let mut corr = [[0f32; C]; R];
+    // Offsets of Q4_0/Q5_0 meet d·sum of the int8 values; those of Q4_1/Q5_1 ggml's stored s.
+    let exact_sum = matches!(wtype, WeightType::Q4_0 | WeightType::Q5_0);
+    for b in 0..blocks {
+        let mut w = [_mm256_setzero_si256(); R];
+        let mut dw = [0f32; R];
+        let mut cw = [0f32; R];
+        for r in 0..R {
+            let (v, d, c) = unpack_simple(wtype, rows[r].as_ptr().add(b * bytes));
+            w[r] = v;
+            dw[r] = d;
+            cw[r] = c;
+        }
+        let mut wabs = w;
+        if signed {
+            for r in 0..R {
+                wabs[r] = _mm256_sign_epi8(w[r], w[r]);
+            }
+        }
+        for t in 0..C {
+            let a = _mm256_loadu_si256(acts[t].qs.as_ptr().add(b * 32) as *const __m256i);
+            let da = acts[t].d[b];
+            let sa = if exact_sum { da * acts[t].sums[b] as f32 } else { acts[t].s[b] };
+            for r in 0..R {
+                let p = if signed {
+                    _mm256_maddubs_epi16(wabs[r], _mm256_sign_epi8(a, w[r]))
+                } else {
+                    _mm256_maddubs_epi16(w[r], a)
+                };
+                let p32 = _mm256_madd_epi16(p, ones);
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), _mm256_set1_ps(dw[r] * da), acc[r][t]);
+                corr[r][t] += cw[r] * sa;
+            }
+        }
+    }
+    for r in 0..R {
+        for t in 0..C {
+            out[r][t] = hsum(acc[r][t]) + corr[r][t];
+        }
+    }
+}
+
+/// Unpacks one Q4_K/Q5_K/Q6_K block of a row into 256 unsigned values and its integer scales.
+/// Returns (d, dmin); `mins` is unused for Q6_K.
+#[inline(always)]
+unsafe fn unpack_k(wtype: WeightType, blk: &[u8], values: &mut [u8; 256], scales: &mut [i16; 16], mins: &mut [i16; 8]) -> (f32, f32) {
+    let out = values.as_mut_ptr();
+    match wtype {
+        WeightType::Q4K | WeightType::Q5K => {
+            let sc = &blk[4..16];
+            for j in 0..8 {
+                let (s, m) = scale_min_k4(j, sc);
+                scales[j] = s as i16;
+                mins[j] = m as i16;
+            }
+            let five = wtype == WeightType::Q5K;
+            let ql = if five { &blk[48..176] } else { &blk[16..144] };
+            let qh = if five { _mm256_loadu_si256(blk.as_ptr().add(16) as *const __m256i) } else { _mm256_setzero_si256() };
+            let low4 = _mm256_set1_epi8(0x0F);
+            for chunk in 0..4 {
+                let q = _mm256_loadu_si256(ql.as_ptr().add(chunk * 32) as *const __m256i);
+                let mut lo = _mm256_and_si256(q, low4);
+                let mut hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+                if five {
+                    // Bit 2·chunk of each qh byte is the fifth bit of the low half, bit 2·chunk+1 of the high.
+                    let b0 = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * chunk as i32)), _mm256_set1_epi8(1));
+                    let b1 = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * chunk as i32 + 1)), _mm256_set1_epi8(1));
+                    lo = _mm256_or_si256(lo, _mm256_slli_epi16(b0, 4));
+                    hi = _mm256_or_si256(hi, _mm256_slli_epi16(b1, 4));
+                }
+                _mm256_storeu_si256(out.add(chunk * 64) as *mut __m256i, lo);
+                _mm256_storeu_si256(out.add(chunk * 64 + 32) as *mut __m256i, hi);
+            }
+            (f16_at(blk, 0), f16_at(blk, 2))
+        }
+        WeightType::Q6K => {
+            for g in 0..16 {
+                scales[g] = (blk[192 + g] as i8) as i16;
+            }
+            let low4 = _mm256_set1_epi8(0x0F);
+            let three = _mm256_set1_epi8(3);
+            for half in 0..2 {
+                let ql = blk.as_ptr().add(half * 64);
+                let qh = _mm256_loadu_si256(blk.as_ptr().add(128 + half * 32) as *const __m256i);
+                let l0 = _mm256_loadu_si256(ql as *const __m256i);
+                let l1 = _mm256_loadu_si256(ql.add(32) as *const __m256i);
+                let h = |shift: i32| _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(shift)), three), 4);
+                let q0 = _mm256_or_si256(_mm256_and_si256(l0, low4), h(0));
+                let q1 = _mm256_or_si256(_mm256_and_si256(l1, low4), h(2));
+                let q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), h(4));
+                let q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4), h(6));
+                let base = out.add(half * 128);
+                _mm256_storeu_si256(base as *mut __m256i, q0);
+                _mm256_storeu_si256(base.add(32) as *mut __m256i, q1);
+                _mm256_storeu_si256(base.add(64) as *mut __m256i, q2);
+                _mm256_storeu_si256(base.add(96) as *mut __m256i, q3);
+            }
+            (f16_at(blk, 208), 0.0)
+        }
+        _ => unreachable!(),
+    }
+}
+
+/// `out[r][t] = dot(rows[r], acts[t])` for Q4_K, Q5_K and Q6_K.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn tile_k<const R: usize, const C: usize>(wtype: WeightType, rows: &[&[u8]; R], acts: &[&Q8KRow; C], out: &mut [[f32; C]; R]) {
+    let bytes = wtype.block().1;
+    let blocks = acts[0].d.len();
+    let q6 = wtype == WeightType::Q6K;
+    let mut acc = [[_mm256_setzero_ps(); C]; R];
+    let mut corr = [[0f32; C]; R];
+    let mut values = [[0u8; 256]; R];
+    let mut scales = [[0i16; 16]; R];
+    let mut mins = [[0i16; 8]; R];
+    let mut dw = [(0f32, 0f32); R];
+    for b in 0..blocks {
+        for r in 0..R {
+            dw[r] = unpack_k(wtype, &rows[r][b * bytes..(b + 1) * bytes], &mut values[r], &mut scales[r], &mut mins[r]);
+        }
+        for t in 0..C {
+            let a = acts[t].qs.as_ptr().add(b * 256);
+            let bsums = &acts[t].bsums[b * 16..b * 16 + 16];
+            let da = acts[t].d[b];
+            for r in 0..R {
+                let v = values[r].as_ptr();
+                let mut isum = _mm256_setzero_si256();
+                for j in 0..8 {
+                    let w = _mm256_loadu_si256(v.add(j * 32) as *const __m256i);
+                    let x = _mm256_loadu_si256(a.add(j * 32) as *const __m256i);
+                    let p = _mm256_maddubs_epi16(w, x);
+                    let s = if q6 {
+                        // Lanes 0..7 hold elements 0..15 (scale 2j), lanes 8..15 the next 16.
+                        let lo = _mm_set1_epi16(scales[r][2 * j]);
+                        let hi = _mm_set1_epi16(scales[r][2 * j + 1]);
+                        _mm256_set_m128i(hi, lo)
+                    } else {
+                        _mm256_set1_epi16(scales[r][j])
+                    };
+                    isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, s));
+                }
+                if q6 {
+                    // Values were stored without their −32 offset: take 32·Σ scale·bsum back out.
+                    let sc = _mm256_loadu_si256(scales[r].as_ptr() as *const __m256i);
+                    let bs = _mm256_loadu_si256(bsums.as_ptr() as *const __m256i);
+                    let off = hsum_i32(_mm256_madd_epi16(sc, bs));
+                    let total = hsum_i32(isum) - 32 * off;
+                    corr[r][t] += dw[r].0 * da * total as f32;
+                } else {
+                    acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(dw[r].0 * da), acc[r][t]);
+                    let mut msum = 0i32;
+                    for j in 0..8 {
+                        msum += mins[r][j] as i32 * (bsums[2 * j] as i32 + bsums[2 * j + 1] as i32);
+                    }
+                    corr[r][t] -= dw[r].1 * da * msum as f32;
+                }
+            }
+        }
+    }
+    for r in 0..R {
+        for t in 0..C {
+            out[r][t] = hsum(acc[r][t]) + corr[r][t];
+        }
+    }
+}

@@ -1,0 +1,398 @@
+//! Quantised matrix × activations for the native CPU decoder.
+//!
+//! Activations are quantised once per matmul (int8 blocks, as llama.cpp's CPU backend does), then
+//! each thread takes a band of weight rows and computes tiles of rows × tokens with the widest
+//! kernel the CPU has (chosen at run time). Weights stay in the GGUF file's memory map: nothing is
+//! copied or repacked, so a model costs its file size in (shared, evictable) page cache.
+
+pub mod formats;
+pub mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
+use std::sync::{Arc, OnceLock};
+
+use formats::{dequantize_row, quantize_q8, quantize_q8k, ActivationType, Q8KRow, Q8Row, WeightType};
+use memmap2::Mmap;
+use rayon::prelude::*;
+
+/// Bytes of a weight matrix: a slice of the model's memory map, or owned (tests, converted data).
+#[derive(Clone)]
+enum Bytes {
+    Mapped { map: Arc<Mmap>, start: usize, len: usize },
+    Owned(Arc<Vec<u8>>),
+}
+
+impl Bytes {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped { map, start, len } => &map[*start..*start + *len],
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
+/// A weight matrix in a GGML format: `rows` outputs, each a row of `cols` inputs.
+#[derive(Clone)]
+pub struct QMatrix {
+    pub wtype: WeightType,
+    pub rows: usize,
+    pub cols: usize,
+    bytes: Bytes,
+}
+
+impl QMatrix {
+    pub fn mapped(wtype: WeightType, rows: usize, cols: usize, map: Arc<Mmap>, start: usize) -> Self {
+        let len = rows * wtype.row_bytes(cols);
+        QMatrix { wtype, rows, cols, bytes: Bytes::Mapped { map, start, len } }
+    }
+
+    pub fn owned(wtype: WeightType, rows: usize, cols: usize, data: Vec<u8>) -> Self {
+        assert_eq!(data.len(), rows * wtype.row_bytes(cols));
+        QMatrix { wtype, rows, cols, bytes: Bytes::Owned(Arc::new(data)) }
+    }
+
+    pub fn row_bytes(&self, r: usize) -> &[u8] {
+        let n = self.wtype.row_bytes(self.cols);
+        &self.bytes.as_slice()[r * n..(r + 1) * n]
+    }
+
+    pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {
+        dequantize_row(self.wtype, self.row_bytes(r), &mut out[..self.cols]);
+    }
+
+    /// `out[t·rows + r] = Σ_i W[r, i] · x[t·cols + i]` for `tokens` tokens.
+    pub fn matmul(&self, x: &[f32], tokens: usize, out: &mut [f32]) {
+        self.matmul_rows(x, tokens, out, 0..self.rows);
+    }
+
+    /// Like `matmul`, for a range of output rows only (`out` is still `tokens × rows`).
+    pub fn matmul_rows(&self, x: &[f32], tokens: usize, out: &mut [f32], rows: std::ops::Range<usize>) {
+        assert_eq!(x.len(), tokens * self.cols);
+        assert_eq!(out.len(), tokens * self.rows);
+        let acts = Activations::quantize(self.wtype.activation(), x, tokens, self.cols);
+        let out_ptr = SyncPtr(out.as_mut_ptr());
+        let band = band_size(rows.len(), tokens);
+        let starts: Vec<usize> = rows.clone().step_by(band).collect();
+        let end = rows.end;
+        starts.par_iter().for_each(|&start| {
+            let stop = (start + band).min(end);
+            // SAFETY: bands cover disjoint rows, so no two threads write the same element.
+            unsafe { self.compute_band(&acts, tokens, start..stop, out_ptr) };
+        });
+    }
+
+    unsafe fn compute_band(&self, acts: &Activations, tokens: usize, rows: std::ops::Range<usize>, out: SyncPtr) {
+        let write = |r: usize, t: usize, v: f32| unsafe { *out.0.add(t * self.rows + r) = v };
+        match acts {
+            Activations::F32(xs) => {
+                let mut row = vec![0f32; self.cols];
+                for r in rows {
+                    self.dequantize_row(r, &mut row);
+                    for t in 0..tokens {
+                        write(r, t, scalar::dot_f32(&row, &xs[t * self.cols..(t + 1) * self.cols]));
+                    }
+                }
+            }
+            Activations::Q8(qs) => tiles(self, rows, tokens, qs, &write, Kernel::Simple),
+            Activations::Q8K(qs) => tiles(self, rows, tokens, qs, &write, Kernel::K),
+        }
+    }
+}
+
+/// Rows per parallel task: enough tasks to balance two to eight cores, and bands big enough that
+/// a tile's weight rows stay hot while all tokens pass.
+fn band_size(rows: usize, tokens: usize) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    let target_tasks = if tokens > 1 { threads * 4 } else { threads * 2 };
+    rows.div_ceil(target_tasks).max(4).next_multiple_of(4)
+}
+
+#[derive(Clone, Copy)]
+struct SyncPtr(*mut f32);
+unsafe impl Send for SyncPtr {}
+unsafe impl Sync for SyncPtr {}
+
+enum Activations {
+    F32(Vec<f32>),
+    Q8(Vec<Q8Row>),
+    Q8K(Vec<Q8KRow>),
+}
+
+impl Activations {
+    fn quantize(kind: ActivationType, x: &[f32], tokens: usize, cols: usize) -> Self {
+        match kind {
+            ActivationType::F32 => Activations::F32(x.to_vec()),
+            ActivationType::Q8 => Activations::Q8(
+                (0..tokens)
+                    .into_par_iter()
+                    .map(|t| {
+                        let mut row = Q8Row::default();
+                        quantize_q8(&x[t * cols..(t + 1) * cols], &mut row);
+                        row
+                    })
+                    .collect(),
+            ),
+            ActivationType::Q8K => Activations::Q8K(
+                (0..tokens)
+                    .into_par_iter()
+                    .map(|t| {
+                        let mut row = Q8KRow::default();
+                        quantize_q8k(&x[t * cols..(t + 1) * cols], &mut row);
+                        row
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kernel {
+    Simple,
+    K,
+}
+
+/// Which implementation runs, decided once.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Isa {
+    Scalar,
+    Avx2,
+}
+
+pub fn isa() -> Isa {
+    static ISA: OnceLock<Isa> = OnceLock::new();
+    *ISA.get_or_init(|| {
+        if std::env::var("FOLIO_KERNELS").as_deref() == Ok("scalar") {
+            return Isa::Scalar;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            return Isa::Avx2;
+        }
+        Isa::Scalar
+    })
+}
+
+/// Anything the tile kernels take as one token's activations.
+trait ActRow: Sync {
+    fn scalar_dot(&self, wtype: WeightType, row: &[u8]) -> f32;
+}
+
+impl ActRow for Q8Row {
+    fn scalar_dot(&self, wtype: WeightType, row: &[u8]) -> f32 {
+        scalar::dot_simple(wtype, row, self)
+    }
+}
+
+impl ActRow for Q8KRow {
+    fn scalar_dot(&self, wtype: WeightType, row: &[u8]) -> f32 {
+        scalar::dot_k(wtype, row, self)
+    }
+}
+
+/// Row tile × token tile sizes for the AVX2 kernels: 4×2 keeps the 16 vector registers busy.
+const TILE_ROWS: usize = 4;
+const TILE_TOKENS: usize = 2;
+
+fn tiles<A: ActRow + 'static>(
+    m: &QMatrix,
+    rows: std::ops::Range<usize>,
+    tokens: usize,
+    acts: &[A],
+    write: &dyn Fn(usize, usize, f32),
+    kernel: Kernel,
+) {
+    if isa() == Isa::Scalar {
+        for r in rows {
+            let row = m.row_bytes(r);
+            for (t, a) in acts.iter().enumerate() {
+                write(r, t, a.scalar_dot(m.wtype, row));
+            }
+        }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut r = rows.start;
+        while r < rows.end {
+            let nr = (rows.end - r).min(TILE_ROWS);
+            let mut t = 0;
+            while t < tokens {
+                let nt = (tokens - t).min(TILE_TOKENS);
+                dispatch_tile(m, r, nr, t, nt, acts, write, kernel);
+                t += nt;
+            }
+            r += nr;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+fn dispatch_tile<A: ActRow + 'static>(
+    m: &QMatrix,
+    r: usize,
+    nr: usize,
+    t: usize,
+    nt: usize,
+    acts: &[A],
+    write: &dyn Fn(usize, usize, f32),
+    kernel: Kernel,
+) {
+    macro_rules! run {
+        ($R:literal, $C:literal) => {{
+            let rows: [&[u8]; $R] = std::array::from_fn(|i| m.row_bytes(r + i));
+            let mut out = [[0f32; $C]; $R];
+            let any: &dyn std::any::Any = &acts[0];
+            // SAFETY: the CPU has AVX2 and FMA (checked by `isa`); rows hold whole blocks.
+            unsafe {
+                if kernel == Kernel::Simple {
+                    let _ = any;
+                    let a: [&Q8Row; $C] = std::array::from_fn(|i| {
+                        (&acts[t + i] as &dyn std::any::Any).downcast_ref::<Q8Row>().expect("Q8 activations")
+                    });
+                    avx2::tile_simple::<$R, $C>(m.wtype, &rows, &a, &mut out);
+                } else {
+                    let a: [&Q8KRow; $C] = std::array::from_fn(|i| {
+                        (&acts[t + i] as &dyn std::any::Any).downcast_ref::<Q8KRow>().expect("Q8K activations")
+                    });
+                    avx2::tile_k::<$R, $C>(m.wtype, &rows, &a, &mut out);
+                }
+            }
+            for i in 0..$R {
+                for j in 0..$C {
+                    write(r + i, t + j, out[i][j]);
+                }
+            }
+        }};
+    }
+    match (nr, nt) {
+        (4, 2) => run!(4, 2),
+        (4, 1) => run!(4, 1),
+        (3, 2) => run!(3, 2),
+        (3, 1) => run!(3, 1),
+        (2, 2) => run!(2, 2),
+        (2, 1) => run!(2, 1),
+        (1, 2) => run!(1, 2),
+        _ => run!(1, 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::formats::WeightType;
+    use super::*;
+
+    /// Random rows in a format, built by candle's quantiser from random floats.
+    fn random_matrix(wtype: WeightType, rows: usize, cols: usize, seed: u64) -> (QMatrix, Vec<f32>) {
+        use candle_core::quantized::{GgmlDType, QTensor};
+        use candle_core::{Device, Tensor};
+        let mut state = seed;
+        let values: Vec<f32> = (0..rows * cols)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((state >> 33) as f32 / (1u64 << 31) as f32 - 0.5) * 2.0
+            })
+            .collect();
+        let dtype = match wtype {
+            WeightType::Q4_0 => GgmlDType::Q4_0,
+            WeightType::Q4_1 => GgmlDType::Q4_1,
+            WeightType::Q5_0 => GgmlDType::Q5_0,
+            WeightType::Q5_1 => GgmlDType::Q5_1,
+            WeightType::Q8_0 => GgmlDType::Q8_0,
+            WeightType::Q2K => GgmlDType::Q2K,
+            WeightType::Q3K => GgmlDType::Q3K,
+            WeightType::Q4K => GgmlDType::Q4K,
+            WeightType::Q5K => GgmlDType::Q5K,
+            WeightType::Q6K => GgmlDType::Q6K,
+            WeightType::F16 => GgmlDType::F16,
+            WeightType::BF16 => GgmlDType::BF16,
+            WeightType::F32 => GgmlDType::F32,
+        };
+        let tensor = Tensor::from_vec(values.clone(), (rows, cols), &Device::Cpu).unwrap();
+        let q = QTensor::quantize(&tensor, dtype).unwrap();
+        let data = q.data().unwrap().into_owned();
+        let dequant = q.dequantize(&Device::Cpu).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        (QMatrix::owned(wtype, rows, cols, data), dequant)
+    }
+
+    const ALL: [WeightType; 12] = [
+        WeightType::Q4_0,
+        WeightType::Q4_1,
+        WeightType::Q5_0,
+        WeightType::Q5_1,
+        WeightType::Q8_0,
+        WeightType::Q2K,
+        WeightType::Q3K,
+        WeightType::Q4K,
+        WeightType::Q5K,
+        WeightType::Q6K,
+        WeightType::F16,
+        WeightType::F32,
+    ];
+
+    #[test]
+    fn dequantisation_matches_candle() {
+        for wtype in ALL {
+            let (m, reference) = random_matrix(wtype, 3, 512, 7);
+            let mut row = vec![0f32; 512];
+            for r in 0..3 {
+                m.dequantize_row(r, &mut row);
+                assert_eq!(&row[..], &reference[r * 512..(r + 1) * 512], "{wtype:?} row {r}");
+            }
+        }
+    }
+
+    /// Every kernel against float math on the dequantised weights: only activation rounding
+    /// (int8) separates them.
+    #[test]
+    fn matmul_matches_float_reference() {
+        for wtype in ALL {
+            let (rows, cols, tokens) = (37, 768, 5);
+            let (m, w) = random_matrix(wtype, rows, cols, 11);
+            let x: Vec<f32> = (0..tokens * cols).map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * 0.7).collect();
+            let mut out = vec![0f32; tokens * rows];
+            m.matmul(&x, tokens, &mut out);
+            for t in 0..tokens {
+                for r in 0..rows {
+                    let exact: f32 = (0..cols).map(|i| w[r * cols + i] * x[t * cols + i]).sum();
+                    let got = out[t * rows + r];
+                    let scale = (0..cols).map(|i| (w[r * cols + i] * x[t * cols + i]).abs()).sum::<f32>();
+                    assert!((got - exact).abs() <= 0.01 * scale + 1e-3, "{wtype:?} r{r} t{t}: {got} vs {exact}");
+                }
+            }
+        }
+    }
+
+    /// SIMD tiles equal the scalar kernels on the same quantised activations.
+    #[test]
+    fn simd_equals_scalar() {
+        for wtype in [WeightType::Q4_0, WeightType::Q4_1, WeightType::Q5_0, WeightType::Q5_1, WeightType::Q8_0, WeightType::Q4K, WeightType::Q5K, WeightType::Q6K] {
+            let (rows, cols, tokens) = (9, 1024, 3);
+            let (m, _) = random_matrix(wtype, rows, cols, 5);
+            let x: Vec<f32> = (0..tokens * cols).map(|i| ((i * 104729 % 997) as f32 / 498.0 - 1.0) * 1.3).collect();
+            let mut out = vec![0f32; tokens * rows];
+            m.matmul(&x, tokens, &mut out);
+            for t in 0..tokens {
+                let xs = &x[t * cols..(t + 1) * cols];
+                for r in 0..rows {
+                    let expected = match wtype.activation() {
+                        ActivationType::Q8 => {
+                            let mut q = Q8Row::default();
+                            quantize_q8(xs, &mut q);
+                            scalar::dot_simple(wtype, m.row_bytes(r), &q)
+                        }
+                        _ => {
+                            let mut q = Q8KRow::default();
+                            quantize_q8k(xs, &mut q);
+                            scalar::dot_k(wtype, m.row_bytes(r), &q)
+                        }
+                    };
+                    let got = out[t * rows + r];
+                    assert!((got - expected).abs() <= 1e-4 * expected.abs().max(1.0), "{wtype:?} r{r} t{t}: {got} vs {expected}");
+                }
+            }
+        }
+    }
+}

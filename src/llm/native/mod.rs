@@ -1,0 +1,8 @@
+//! Folio's own CPU decoder for llama-family GGUF models.
+
+pub mod kernels;
+pub mod config;
+pub mod model;
+mod ops;
+
+pub use model::NativeModel;

@@ -1,0 +1,324 @@
+//! A loaded model with its tokenizer, chat template and decoder, and the generation loop:
+//! streaming valid UTF-8, stopping at end-of-generation tokens and stop strings, cancellable
+//! within one token, and reusing the KV cache for the prompt prefix a new request shares with
+//! the tokens already processed (earlier chat turns).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::decoder::{open_decoder, Decoder, DeviceChoice};
+use super::gguf::GgufFile;
+use super::sampling::{sample, Rng, SamplingOptions};
+use super::template::{ChatTemplate, Message};
+use super::tokenizer::{StreamDecoder, Tokenizer};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub device: DeviceChoice,
+    /// Tokens of context to allocate (capped at the model's own).
+    pub context: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { device: DeviceChoice::Auto, context: 4096 }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    pub max_tokens: usize,
+    pub sampling: SamplingOptions,
+    pub stop: Vec<String>,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        GenerateOptions { max_tokens: 512, sampling: SamplingOptions::default(), stop: Vec::new() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    EndOfText,
+    StopString,
+    MaxTokens,
+    ContextFull,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Generation {
+    pub text: String,
+    pub stop: StopReason,
+    pub prompt_tokens: usize,
+    /// Prompt tokens whose keys and values were already cached from earlier requests.
+    pub reused_tokens: usize,
+    pub generated_tokens: usize,
+    pub prompt_seconds: f64,
+    pub first_token_seconds: f64,
+    pub generate_seconds: f64,
+}
+
+impl Generation {
+    pub fn prompt_tokens_per_second(&self) -> f64 {
+        (self.prompt_tokens - self.reused_tokens) as f64 / self.prompt_seconds.max(1e-9)
+    }
+    pub fn generate_tokens_per_second(&self) -> f64 {
+        self.generated_tokens.saturating_sub(1) as f64 / self.generate_seconds.max(1e-9)
+    }
+}
+
+pub struct LocalModel {
+    pub name: String,
+    pub path: PathBuf,
+    pub tokenizer: Tokenizer,
+    template: ChatTemplate,
+    decoder: Box<dyn Decoder>,
+    /// Tokens whose keys and values the decoder holds, in order.
+    history: Vec<u32>,
+}
+
+/// A model id of the catalog (`qwen2.5-0.5b-instruct`) or a path to any GGUF file.
+pub fn resolve_model(id_or_path: &str) -> Result<PathBuf> {
+    let path = Path::new(id_or_path);
+    if path.is_file() {
+        return Ok(path.to_path_buf());
+    }
+    let candidate = crate::models::models_dir().join(format!("{id_or_path}.gguf"));
+    if candidate.is_file() {
+        return Ok(candidate);
+    }
+    Err(Error::model(
+        id_or_path,
+        format!(
+            "no such file, and no {} in the model directory; run scripts/fetch-models {id_or_path} or give a path to a GGUF file",
+            candidate.file_name().unwrap_or_default().to_string_lossy()
+        ),
+    ))
+}
+
+impl LocalModel {
+    pub fn load(path: &Path, options: &LoadOptions) -> Result<Self> {
+        let file = GgufFile::open(path)?;
+        let tokenizer = Tokenizer::from_gguf(&file)?;
+        let template = template_for(&file, &tokenizer)?;
+        let decoder = open_decoder(&file, options.device, options.context)?;
+        let name = file.meta_str("general.name").map(str::to_string).unwrap_or_else(|| path.file_stem().unwrap_or_default().to_string_lossy().into_owned());
+        Ok(LocalModel { name, path: path.to_path_buf(), tokenizer, template, decoder, history: Vec::new() })
+    }
+
+    pub fn device_name(&self) -> String {
+        self.decoder.device_name()
+    }
+
+    pub fn context_length(&self) -> usize {
+        self.decoder.max_context()
+    }
+
+    /// The prompt text of a conversation, ready for the assistant's turn.
+    pub fn render(&self, messages: &[Message]) -> Result<String> {
+        self.template.render(messages, true)
+    }
+
+    /// Token ids of a rendered prompt. Templates that write the beginning-of-text token themselves
+    /// get no second one.
+    pub fn encode_prompt(&self, text: &str) -> Vec<u32> {
+        let bos_in_text = self.tokenizer.bos.and_then(|b| self.tokenizer.token_text(b)).is_some_and(|b| !b.is_empty() && text.starts_with(b));
+        self.tokenizer.encode(text, !bos_in_text, true)
+    }
+
+    pub fn count_tokens(&self, text: &str) -> usize {
+        self.tokenizer.encode(text, false, false).len()
+    }
+
+    /// Answers a conversation, streaming text through `on_text`.
+    pub fn chat(&mut self, messages: &[Message], options: &GenerateOptions, cancel: &AtomicBool, on_text: &mut dyn FnMut(&str)) -> Result<Generation> {
+        let prompt = self.render(messages)?;
+        let ids = self.encode_prompt(&prompt);
+        let mut options = options.clone();
+        options.stop.extend(self.template.stops.iter().cloned());
+        self.generate(&ids, &options, cancel, on_text)
+    }
+
+    /// Continues `prompt` tokens.
+    pub fn generate(&mut self, prompt: &[u32], options: &GenerateOptions, cancel: &AtomicBool, on_text: &mut dyn FnMut(&str)) -> Result<Generation> {
+        let context = self.decoder.max_context();
+        if prompt.is_empty() {
+            return Err(Error::InvalidInput("the prompt is empty".into()));
+        }
+        if prompt.len() >= context {
+            return Err(Error::InvalidInput(format!(
+                "the prompt has {} tokens and the context holds {context}; shorten it or load the model with a larger context",
+                prompt.len()
+            )));
+        }
+        let started = Instant::now();
+        // Reuse the cached prefix; at least one token must run to produce logits.
+        let shared = self.history.iter().zip(prompt).take_while(|(a, b)| a == b).count().min(prompt.len() - 1);
+        let kept = self.decoder.truncate(shared);
+        self.history.truncate(kept);
+        let mut logits = match self.decoder.forward(&prompt[kept..]) {
+            Ok(l) => l,
+            Err(e) => {
+                self.history.clear();
+                self.decoder.truncate(0);
+                return Err(e);
+            }
+        };
+        self.history.extend_from_slice(&prompt[kept..]);
+        let prompt_seconds = started.elapsed().as_secs_f64();
+
+        let mut rng = Rng::new(options.sampling.seed);
+        let mut stream = StreamDecoder::default();
+        let mut stops = StopMatcher::new(&options.stop);
+        let mut text = String::new();
+        let mut generated: Vec<u32> = Vec::new();
+        let mut first_token_seconds = 0.0;
+        let gen_started = Instant::now();
+        let stop = loop {
+            if cancel.load(Ordering::Relaxed) {
+                break StopReason::Cancelled;
+            }
+            let token = sample(&mut logits, &options.sampling, &generated, &mut rng);
+            if generated.is_empty() {
+                first_token_seconds = started.elapsed().as_secs_f64();
+            }
+            generated.push(token);
+            if self.tokenizer.is_eog(token) {
+                break StopReason::EndOfText;
+            }
+            let piece = stream.push(&self.tokenizer, token);
+            let (emit, hit) = stops.push(&piece);
+            if !emit.is_empty() {
+                text.push_str(&emit);
+                on_text(&emit);
+            }
+            if hit {
+                break StopReason::StopString;
+            }
+            if generated.len() >= options.max_tokens {
+                break StopReason::MaxTokens;
+            }
+            if self.history.len() + 1 >= context {
+                break StopReason::ContextFull;
+            }
+            logits = self.decoder.forward(&[token])?;
+            self.history.push(token);
+        };
+        if stop != StopReason::StopString {
+            let rest = stops.finish(&stream.finish());
+            if !rest.is_empty() {
+                text.push_str(&rest);
+                on_text(&rest);
+            }
+        }
+        Ok(Generation {
+            text,
+            stop,
+            prompt_tokens: prompt.len(),
+            reused_tokens: kept,
+            generated_tokens: generated.len(),
+            prompt_seconds,
+            first_token_seconds,
+            generate_seconds: gen_started.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Runs tokens straight through the decoder after the cached ones (benchmarks, tests).
+    pub fn decoder_forward(&mut self, tokens: &[u32]) -> Result<Vec<f32>> {
+        let logits = self.decoder.forward(tokens)?;
+        self.history.extend_from_slice(tokens);
+        Ok(logits)
+    }
+
+    /// Forgets cached tokens (the next request processes its whole prompt).
+    pub fn reset(&mut self) {
+        self.decoder.truncate(0);
+        self.history.clear();
+    }
+}
+
+/// The model's own template, or a built-in one chosen by the special tokens the vocabulary has.
+fn template_for(file: &GgufFile, tokenizer: &Tokenizer) -> Result<ChatTemplate> {
+    let text = |id: Option<u32>| id.and_then(|i| tokenizer.token_text(i)).unwrap_or("").to_string();
+    let (bos, eos) = (text(tokenizer.bos), text(tokenizer.eos));
+    if let Some(source) = file.meta_str("tokenizer.chat_template") {
+        match ChatTemplate::new(source, &bos, &eos) {
+            Ok(t) => return Ok(t),
+            Err(e) => tracing::warn!("{}: {e}; using a built-in template", file.path.display()),
+        }
+    }
+    let name = if tokenizer.token_id("<|im_start|>").is_some() {
+        "chatml"
+    } else if tokenizer.token_id("<|start_header_id|>").is_some() {
+        "llama3"
+    } else if tokenizer.token_id("<start_of_turn>").is_some() {
+        "gemma"
+    } else {
+        "plain"
+    };
+    ChatTemplate::builtin(name, &bos, &eos)
+}
+
+/// Holds back streamed text that might be the start of a stop string, and finds stop strings.
+struct StopMatcher {
+    stops: Vec<String>,
+    pending: String,
+}
+
+impl StopMatcher {
+    fn new(stops: &[String]) -> Self {
+        StopMatcher { stops: stops.iter().filter(|s| !s.is_empty()).cloned().collect(), pending: String::new() }
+    }
+
+    /// Returns the text safe to show and whether a stop string was completed.
+    fn push(&mut self, piece: &str) -> (String, bool) {
+        self.pending.push_str(piece);
+        if let Some(at) = self.stops.iter().filter_map(|s| self.pending.find(s.as_str())).min() {
+            let emit = self.pending[..at].to_string();
+            self.pending.clear();
+            return (emit, true);
+        }
+        // Keep the longest tail that is a prefix of some stop string.
+        let mut keep = 0;
+        for stop in &self.stops {
+            for len in (1..stop.len().min(self.pending.len()) + 1).rev() {
+                if self.pending.is_char_boundary(self.pending.len() - len) && stop.starts_with(&self.pending[self.pending.len() - len..]) {
+                    keep = keep.max(len);
+                    break;
+                }
+            }
+        }
+        let cut = self.pending.len() - keep;
+        let emit = self.pending[..cut].to_string();
+        self.pending.drain(..cut);
+        (emit, false)
+    }
+
+    fn finish(&mut self, rest: &str) -> String {
+        self.pending.push_str(rest);
+        std::mem::take(&mut self.pending)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StopMatcher;
+
+    #[test]
+    fn stop_strings_are_held_back_and_cut() {
+        let mut m = StopMatcher::new(&["\nUser:".to_string()]);
+        assert_eq!(m.push("Hello"), ("Hello".to_string(), false));
+        assert_eq!(m.push(" there\nUs"), (" there".to_string(), false));
+        assert_eq!(m.push("er: next"), (String::new(), true));
+        let mut m = StopMatcher::new(&["STOP".to_string()]);
+        assert_eq!(m.push("ST"), (String::new(), false));
+        assert_eq!(m.push("ART"), ("START".to_string(), false));
+    }
+}
