@@ -1,6 +1,7 @@
 //! Folio's engine: index folders of documents into a hybrid (keyword + vector) index and search it.
 //! Knows nothing about windows; everything a user can do, the CLI can do.
 
+pub mod answer;
 pub mod embed;
 pub mod error;
 pub mod eval;

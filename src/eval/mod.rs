@@ -1,4 +1,5 @@
 //! Evaluation of retrieval (and, later, answers) on public datasets, through the product's code.
 
 pub mod metrics;
+pub mod qa;
 pub mod retrieval;

@@ -42,27 +42,32 @@ impl std::str::FromStr for SearchMode {
 /// The usual constant of reciprocal-rank fusion: ranks beyond a few dozen barely count.
 pub const RRF_K: f32 = 60.0;
 
-/// A retrieved chunk with its fused score and its rank in each list (1-based).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// A retrieved chunk with its fused score, and its rank (1-based) and score in each list.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
 pub struct Ranked {
     pub chunk_id: i64,
     pub score: f32,
     pub bm25_rank: Option<usize>,
     pub dense_rank: Option<usize>,
+    pub bm25_score: Option<f32>,
+    /// Cosine similarity of the query and chunk embeddings.
+    pub dense_score: Option<f32>,
 }
 
 /// Fuses a BM25 list and a dense list (each best first) by reciprocal rank.
 pub fn fuse(bm25: &[(i64, f32)], dense: &[(i64, f32)]) -> Vec<Ranked> {
     let mut by_id: HashMap<i64, Ranked> = HashMap::new();
-    for (rank, (id, _)) in bm25.iter().enumerate() {
-        let entry = by_id.entry(*id).or_insert(Ranked { chunk_id: *id, score: 0.0, bm25_rank: None, dense_rank: None });
+    for (rank, (id, score)) in bm25.iter().enumerate() {
+        let entry = by_id.entry(*id).or_insert(Ranked { chunk_id: *id, ..Ranked::default() });
         entry.score += 1.0 / (RRF_K + rank as f32 + 1.0);
         entry.bm25_rank = Some(rank + 1);
+        entry.bm25_score = Some(*score);
     }
-    for (rank, (id, _)) in dense.iter().enumerate() {
-        let entry = by_id.entry(*id).or_insert(Ranked { chunk_id: *id, score: 0.0, bm25_rank: None, dense_rank: None });
+    for (rank, (id, score)) in dense.iter().enumerate() {
+        let entry = by_id.entry(*id).or_insert(Ranked { chunk_id: *id, ..Ranked::default() });
         entry.score += 1.0 / (RRF_K + rank as f32 + 1.0);
         entry.dense_rank = Some(rank + 1);
+        entry.dense_score = Some(*score);
     }
     let mut fused: Vec<Ranked> = by_id.into_values().collect();
     fused.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.chunk_id.cmp(&b.chunk_id)));
@@ -73,11 +78,16 @@ pub fn fuse(bm25: &[(i64, f32)], dense: &[(i64, f32)]) -> Vec<Ranked> {
 pub fn single(list: &[(i64, f32)], mode: SearchMode) -> Vec<Ranked> {
     list.iter()
         .enumerate()
-        .map(|(rank, &(chunk_id, score))| Ranked {
-            chunk_id,
-            score,
-            bm25_rank: (mode == SearchMode::Bm25).then_some(rank + 1),
-            dense_rank: (mode == SearchMode::Dense).then_some(rank + 1),
+        .map(|(rank, &(chunk_id, score))| {
+            let bm25 = mode == SearchMode::Bm25;
+            Ranked {
+                chunk_id,
+                score,
+                bm25_rank: bm25.then_some(rank + 1),
+                dense_rank: (!bm25).then_some(rank + 1),
+                bm25_score: bm25.then_some(score),
+                dense_score: (!bm25).then_some(score),
+            }
         })
         .collect()
 }

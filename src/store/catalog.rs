@@ -57,6 +57,22 @@ CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(file_id, ord);
 CREATE INDEX IF NOT EXISTS chunks_by_seq ON chunks(seq);
 CREATE TABLE IF NOT EXISTS removed_chunks (chunk_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS removed_by_seq ON removed_chunks(seq);
+CREATE TABLE IF NOT EXISTS chats (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content TEXT NOT NULL,
+    -- For answers: the retrieval query used and the citations, as JSON.
+    details TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_chat ON messages(chat_id, id);
 ";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -164,11 +180,11 @@ pub struct Catalog {
     path: PathBuf,
     /// Writes go through one connection; reads (searches while indexing) use the other, which WAL
     /// mode lets run alongside a write.
-    writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
+    pub(super) writer: Mutex<Connection>,
+    pub(super) reader: Mutex<Connection>,
 }
 
-fn now_secs() -> i64 {
+pub(super) fn now_secs() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
@@ -205,15 +221,15 @@ impl Catalog {
         Ok(Catalog { path: path.to_path_buf(), writer: Mutex::new(writer), reader: Mutex::new(reader) })
     }
 
-    fn err(&self, source: rusqlite::Error) -> Error {
+    pub(super) fn err(&self, source: rusqlite::Error) -> Error {
         Error::Catalog { path: self.path.clone(), source }
     }
 
-    fn write(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn write(&self) -> MutexGuard<'_, Connection> {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn read(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn read(&self) -> MutexGuard<'_, Connection> {
         self.reader.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -519,6 +535,43 @@ impl Catalog {
             out.extend(row);
         }
         Ok(out)
+    }
+
+    /// The chunk at position `ord` of a file, if there is one.
+    pub fn chunk_at(&self, file_id: i64, ord: i64) -> Result<Option<ChunkRow>> {
+        let conn = self.read();
+        conn.query_row(
+            "SELECT c.id, c.file_id, f.path, c.ord, c.page, c.start_char, c.end_char, c.text
+             FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.file_id = ?1 AND c.ord = ?2",
+            [file_id, ord],
+            |r| {
+                Ok(ChunkRow {
+                    id: r.get(0)?,
+                    file_id: r.get(1)?,
+                    path: PathBuf::from(r.get::<_, String>(2)?),
+                    ord: r.get(3)?,
+                    page: r.get(4)?,
+                    start: r.get::<_, i64>(5)? as usize,
+                    end: r.get::<_, i64>(6)? as usize,
+                    text: r.get(7)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(|e| self.err(e))
+    }
+
+    /// All chunks of a file in order.
+    pub fn chunks_of_file(&self, file_id: i64) -> Result<Vec<ChunkRow>> {
+        let ids: Vec<i64> = {
+            let conn = self.read();
+            let ids = conn
+                .prepare("SELECT id FROM chunks WHERE file_id = ?1 ORDER BY ord")
+                .and_then(|mut s| s.query_map([file_id], |r| r.get(0))?.collect())
+                .map_err(|e| self.err(e))?;
+            ids
+        };
+        self.chunks(&ids)
     }
 
     /// Vectors of the chunks with these ids.

@@ -2,6 +2,7 @@
 
 mod analyzer;
 pub mod catalog;
+pub mod chats;
 pub mod keyword;
 pub mod vector;
 

@@ -10,6 +10,33 @@ use folio::SearchMode;
 
 #[derive(Subcommand)]
 pub enum EvalCommand {
+    /// Cited answers on documents + questions: context_hit, cited_hit, answer_hit, refused, latency
+    Qa {
+        #[arg(long)]
+        docs: PathBuf,
+        /// jsonl with `id`, `question`, `answers`, `doc`
+        #[arg(long)]
+        questions: PathBuf,
+        /// Ask at most this many questions (spread over all documents)
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Leave this many documents out of the index: their questions must be refused
+        #[arg(long, default_value_t = 0)]
+        holdout: usize,
+        /// Also measure follow-up rewrites on this many question pairs
+        #[arg(long, default_value_t = 0)]
+        followups: usize,
+        #[arg(long, default_value = folio::models::DEFAULT_EMBEDDER)]
+        embedder: String,
+        /// Tokens of sources packed into the prompt at most
+        #[arg(long, default_value_t = 1500)]
+        source_tokens: usize,
+        /// Keep the evaluation library here and reuse it (default: a temporary one)
+        #[arg(long)]
+        work: Option<PathBuf>,
+        #[command(flatten)]
+        model: crate::llm_cmd::ModelArgs,
+    },
     /// nDCG@10, recall@100 (BEIR) or hit@1, hit@5 (documents + questions) per search mode
     Retrieval {
         /// BEIR corpus.jsonl
@@ -36,7 +63,25 @@ pub enum EvalCommand {
 }
 
 pub fn run(command: &EvalCommand, json: bool) -> Result<()> {
-    let EvalCommand::Retrieval { corpus, queries, qrels, docs, questions, embedder, mode, work } = command;
+    let (corpus, queries, qrels, docs, questions, embedder, mode, work) = match command {
+        EvalCommand::Retrieval { corpus, queries, qrels, docs, questions, embedder, mode, work } => {
+            (corpus, queries, qrels, docs, questions, embedder, mode, work)
+        }
+        EvalCommand::Qa { docs, questions, limit, holdout, followups, embedder, source_tokens, work, model } => {
+            return crate::ask_cmd::eval_qa(
+                model,
+                docs.clone(),
+                questions.clone(),
+                *limit,
+                *holdout,
+                *followups,
+                embedder.clone(),
+                *source_tokens,
+                work.clone(),
+                json,
+            )
+        }
+    };
     let modes = match mode.as_str() {
         "all" => SearchMode::ALL.to_vec(),
         m => vec![m.parse::<SearchMode>().map_err(anyhow::Error::msg)?],

@@ -69,7 +69,7 @@ pub fn load(args: &ModelArgs) -> Result<LocalModel> {
 }
 
 /// Ctrl-C sets the flag instead of ending the program while an answer streams.
-fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
+pub fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let handler_flag = flag.clone();
     let _ = ctrlc::set_handler(move || {

@@ -1,5 +1,6 @@
 //! `folio`: the command-line face of the engine.
 
+mod ask_cmd;
 mod eval_cmd;
 mod index_cmd;
 mod llm_cmd;
@@ -58,6 +59,29 @@ enum Command {
     },
     /// Folders, files per status, chunks, embedder and index sizes
     Status,
+    /// Ask a question about the library: a streamed answer citing file, page and passage
+    Ask {
+        question: String,
+        /// Continue this chat (see `folio chats`)
+        #[arg(long)]
+        chat: Option<i64>,
+        /// How a follow-up becomes a search query: none, heuristic or model
+        #[arg(long, default_value = "heuristic")]
+        rewrite: folio::answer::Rewrite,
+        #[command(flatten)]
+        model: llm_cmd::ModelArgs,
+    },
+    /// List chats, or show one
+    Chats {
+        #[arg(long)]
+        show: Option<i64>,
+    },
+    /// Summarise an indexed document, citing pages
+    Summarize {
+        file: PathBuf,
+        #[command(flatten)]
+        model: llm_cmd::ModelArgs,
+    },
     /// Generate text from a prompt with a local model (streamed)
     Generate {
         prompt: String,
@@ -174,6 +198,9 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Eval { what } => eval_cmd::run(what, cli.json),
+        Command::Ask { question, chat, rewrite, model } => ask_cmd::ask(&open(&cli, None)?, model, question, *chat, *rewrite, cli.json),
+        Command::Chats { show } => ask_cmd::chats(&open(&cli, None)?, *show, cli.json),
+        Command::Summarize { file, model } => ask_cmd::summarize(&open(&cli, None)?, model, file, cli.json),
         Command::Generate { prompt, model, sampling, raw } => llm_cmd::generate(model, sampling, *raw, prompt, cli.json),
         Command::Chat { model, sampling, system } => llm_cmd::chat(model, sampling, system.as_deref()),
         Command::Bench { what: BenchCommand::Llm { model, prompt, generate, repetitions } } => {

@@ -52,7 +52,7 @@ unsafe fn bits_to_bytes(bits: u32) -> __m256i {
 /// A simple-format block unpacked: unsigned values (or signed for Q8_0), scale, and the offset
 /// `c` with x = d·u + c.
 #[inline(always)]
-unsafe fn unpack_simple(wtype: WeightType, blk: *const u8) -> (__m256i, f32, f32) {
+pub(super) unsafe fn unpack_simple(wtype: WeightType, blk: *const u8) -> (__m256i, f32, f32) {
     let d = f16_at(std::slice::from_raw_parts(blk, 4), 0);
     match wtype {
         WeightType::Q4_0 => (nibbles(blk.add(2)), d, -8.0 * d),
@@ -123,7 +123,7 @@ pub unsafe fn tile_simple<const R: usize, const C: usize>(wtype: WeightType, row
 /// Unpacks one Q4_K/Q5_K/Q6_K block of a row into 256 unsigned values and its integer scales.
 /// Returns (d, dmin); `mins` is unused for Q6_K.
 #[inline(always)]
-unsafe fn unpack_k(wtype: WeightType, blk: &[u8], values: &mut [u8; 256], scales: &mut [i16; 16], mins: &mut [i16; 8]) -> (f32, f32) {
+pub(super) unsafe fn unpack_k(wtype: WeightType, blk: &[u8], values: &mut [u8; 256], scales: &mut [i16; 16], mins: &mut [i16; 8]) -> (f32, f32) {
     let out = values.as_mut_ptr();
     match wtype {
         WeightType::Q4K | WeightType::Q5K => {
@@ -240,5 +240,40 @@ pub unsafe fn tile_k<const R: usize, const C: usize>(wtype: WeightType, rows: &[
         for t in 0..C {
             out[r][t] = hsum(acc[r][t]) + corr[r][t];
         }
+    }
+}
+
+/// Unpacks a whole row for the GEMM: bytes, and per sub-block scale and offset factor.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn unpack_row(wtype: WeightType, row: &[u8], cols: usize, values: &mut [u8], dw: &mut [f32], cw: &mut [f32]) {
+    let bytes = wtype.block().1;
+    match wtype {
+        WeightType::Q4_0 | WeightType::Q4_1 | WeightType::Q5_0 | WeightType::Q5_1 | WeightType::Q8_0 => {
+            for b in 0..cols / 32 {
+                let (v, d, c) = unpack_simple(wtype, row.as_ptr().add(b * bytes));
+                _mm256_storeu_si256(values.as_mut_ptr().add(b * 32) as *mut __m256i, v);
+                dw[b] = d;
+                cw[b] = c;
+            }
+        }
+        WeightType::Q4K | WeightType::Q5K | WeightType::Q6K => {
+            let (mut vals, mut scales, mut mins) = ([0u8; 256], [0i16; 16], [0i16; 8]);
+            for b in 0..cols / 256 {
+                let (d, dmin) = unpack_k(wtype, &row[b * bytes..(b + 1) * bytes], &mut vals, &mut scales, &mut mins);
+                values[b * 256..b * 256 + 256].copy_from_slice(&vals);
+                if wtype == WeightType::Q6K {
+                    for g in 0..16 {
+                        dw[b * 16 + g] = d * scales[g] as f32;
+                        cw[b * 16 + g] = -32.0 * d * scales[g] as f32;
+                    }
+                } else {
+                    for j in 0..8 {
+                        dw[b * 8 + j] = d * scales[j] as f32;
+                        cw[b * 8 + j] = -dmin * mins[j] as f32;
+                    }
+                }
+            }
+        }
+        _ => unreachable!("not a GEMM format"),
     }
 }

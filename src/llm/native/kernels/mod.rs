@@ -6,6 +6,7 @@
 //! copied or repacked, so a model costs its file size in (shared, evictable) page cache.
 
 pub mod formats;
+pub mod gemm;
 pub mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -70,8 +71,15 @@ impl QMatrix {
     pub fn matmul_rows(&self, x: &[f32], tokens: usize, out: &mut [f32], rows: std::ops::Range<usize>) {
         assert_eq!(x.len(), tokens * self.cols);
         assert_eq!(out.len(), tokens * self.rows);
-        let acts = Activations::quantize(self.wtype.activation(), x, tokens, self.cols);
         let out_ptr = SyncPtr(out.as_mut_ptr());
+        if tokens >= GEMM_FROM_TOKENS && gemm::supported(self.wtype) && isa() != Isa::Scalar {
+            #[cfg(target_arch = "x86_64")]
+            {
+                self.gemm(x, tokens, rows, out_ptr);
+                return;
+            }
+        }
+        let acts = Activations::quantize(self.wtype.activation(), x, tokens, self.cols);
         let band = band_size(rows.len(), tokens);
         let starts: Vec<usize> = rows.clone().step_by(band).collect();
         let end = rows.end;
@@ -82,8 +90,49 @@ impl QMatrix {
         });
     }
 
+    /// Many tokens: the token-lane GEMM, bands of rows in parallel.
+    #[cfg(target_arch = "x86_64")]
+    fn gemm(&self, x: &[f32], tokens: usize, rows: std::ops::Range<usize>, out: SyncPtr) {
+        let acts = gemm::LaneActivations::quantize(x, tokens, self.cols);
+        let band = band_size(rows.len(), tokens);
+        let starts: Vec<usize> = rows.clone().step_by(band).collect();
+        let end = rows.end;
+        let vnni = isa() == Isa::Vnni;
+        starts.par_iter().for_each(|&start| {
+            let stop = (start + band).min(end);
+            let mut unpacked = gemm::Unpacked::new(self.wtype, self.cols, GEMM_ROWS);
+            let mut r0 = start;
+            while r0 < stop {
+                let n = (stop - r0).min(GEMM_ROWS);
+                for i in 0..n {
+                    unpacked.fill(self.wtype, i, self.row_bytes(r0 + i), self.cols);
+                }
+                // SAFETY: rows r0..r0+n belong to this band only; the CPU features were checked.
+                let write = |r: usize, t: usize, v: f32| unsafe { out.write(t * self.rows + r0 + r, v) };
+                unsafe {
+                    macro_rules! run {
+                        ($n:literal) => {
+                            if vnni {
+                                gemm::x86::run_vnni::<$n>(&unpacked, self.cols, &acts, write)
+                            } else {
+                                gemm::x86::run_avx2::<$n>(&unpacked, self.cols, &acts, write)
+                            }
+                        };
+                    }
+                    match n {
+                        4 => run!(4),
+                        3 => run!(3),
+                        2 => run!(2),
+                        _ => run!(1),
+                    }
+                }
+                r0 += n;
+            }
+        });
+    }
+
     unsafe fn compute_band(&self, acts: &Activations, tokens: usize, rows: std::ops::Range<usize>, out: SyncPtr) {
-        let write = |r: usize, t: usize, v: f32| unsafe { *out.0.add(t * self.rows + r) = v };
+        let write = |r: usize, t: usize, v: f32| unsafe { out.write(t * self.rows + r, v) };
         match acts {
             Activations::F32(xs) => {
                 let mut row = vec![0f32; self.cols];
@@ -112,6 +161,14 @@ fn band_size(rows: usize, tokens: usize) -> usize {
 struct SyncPtr(*mut f32);
 unsafe impl Send for SyncPtr {}
 unsafe impl Sync for SyncPtr {}
+
+impl SyncPtr {
+    /// # Safety
+    /// `i` is in bounds and no other thread writes element `i`.
+    unsafe fn write(self, i: usize, v: f32) {
+        *self.0.add(i) = v;
+    }
+}
 
 enum Activations {
     F32(Vec<f32>),
@@ -153,21 +210,33 @@ enum Kernel {
     K,
 }
 
+/// Prompts of at least this many tokens go through the GEMM (its weight unpacking pays off).
+const GEMM_FROM_TOKENS: usize = 16;
+/// Weight rows a GEMM kernel call keeps in registers.
+const GEMM_ROWS: usize = 4;
+
 /// Which implementation runs, decided once.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Isa {
     Scalar,
     Avx2,
+    /// AVX2 plus 256-bit VNNI integer dot products (AVX-512 VNNI with VL).
+    Vnni,
 }
 
 pub fn isa() -> Isa {
     static ISA: OnceLock<Isa> = OnceLock::new();
     *ISA.get_or_init(|| {
-        if std::env::var("FOLIO_KERNELS").as_deref() == Ok("scalar") {
+        // FOLIO_KERNELS=scalar|avx2 caps the choice (comparisons, debugging).
+        let cap = std::env::var("FOLIO_KERNELS").unwrap_or_default();
+        if cap == "scalar" {
             return Isa::Scalar;
         }
         #[cfg(target_arch = "x86_64")]
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            if cap != "avx2" && is_x86_feature_detected!("avx512vnni") && is_x86_feature_detected!("avx512vl") {
+                return Isa::Vnni;
+            }
             return Isa::Avx2;
         }
         Isa::Scalar

@@ -1,0 +1,242 @@
+//! Cited answers: question → standalone query → hybrid retrieval → relevance gate → packing into
+//! the context budget → prompt with numbered sources → streamed answer → citations resolved to
+//! file, page and passage; the exchange is kept in the chat.
+
+pub mod citations;
+pub mod language;
+pub mod packing;
+mod prompt;
+pub mod rewrite;
+pub mod summarize;
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::library::Library;
+use crate::llm::sampling::SamplingOptions;
+use crate::llm::{GenerateOptions, LocalModel};
+use crate::search::SearchMode;
+pub use language::Language;
+pub use packing::Source;
+pub use rewrite::Rewrite;
+
+#[derive(Debug, Clone)]
+pub struct AskOptions {
+    /// Continue this chat (its earlier turns inform the question); `None` starts a new one.
+    pub chat_id: Option<i64>,
+    /// Keep the exchange in the catalog.
+    pub persist: bool,
+    /// Chunks retrieved before packing.
+    pub retrieve_k: usize,
+    /// Tokens of sources at most (besides what the model's context allows).
+    pub source_tokens: usize,
+    pub max_answer_tokens: usize,
+    pub rewrite: Rewrite,
+    /// Below this cosine similarity of the best passage, nothing counts as relevant and the
+    /// answer says so without calling the model. `None`: the embedder's default.
+    pub min_similarity: Option<f32>,
+    pub sampling: SamplingOptions,
+}
+
+impl Default for AskOptions {
+    fn default() -> Self {
+        AskOptions {
+            chat_id: None,
+            persist: true,
+            retrieve_k: 24,
+            source_tokens: 1500,
+            max_answer_tokens: 256,
+            rewrite: Rewrite::Heuristic,
+            min_similarity: None,
+            sampling: SamplingOptions { repeat_penalty: 1.05, ..SamplingOptions::greedy() },
+        }
+    }
+}
+
+/// The similarity under which a best passage is not taken as relevant, per embedder: e5's cosines
+/// sit high even for unrelated text, MiniLM's spread wider (calibrated with `folio eval qa`).
+pub fn default_min_similarity(embedder: &str) -> f32 {
+    match embedder {
+        "multilingual-e5-small" => 0.80,
+        _ => 0.30,
+    }
+}
+
+/// A citation the answer uses, resolved to its source.
+#[derive(Debug, Clone, Serialize)]
+pub struct Citation {
+    pub number: usize,
+    pub path: PathBuf,
+    pub page: Option<u32>,
+    pub snippet: String,
+    pub score: f32,
+    pub chunk_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub text: String,
+    pub citations: Vec<Citation>,
+    /// Markers naming no provided source, removed from the text.
+    pub dropped_citations: usize,
+    /// The answer says the documents do not hold it (said by the model, or without calling it).
+    pub refused: bool,
+    /// Nothing relevant was retrieved, so the model was not asked.
+    pub nothing_relevant: bool,
+    pub query: String,
+    pub language: Language,
+    pub sources: Vec<Source>,
+    pub chat_id: Option<i64>,
+    pub retrieve_seconds: f64,
+    pub first_token_seconds: f64,
+    pub total_seconds: f64,
+    pub prompt_tokens: usize,
+    pub generated_tokens: usize,
+}
+
+/// What an answer reports while it is being made.
+#[derive(Debug, Clone)]
+pub enum AskEvent {
+    Query(String),
+    Sources(Vec<Source>),
+    Text(String),
+}
+
+pub(crate) fn truncate_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// A one-line snippet of a source for citations.
+fn snippet(text: &str) -> String {
+    truncate_chars(&text.split_whitespace().collect::<Vec<_>>().join(" "), 240)
+}
+
+impl Library {
+    /// Answers `question` from the library with `model`, streaming through `events`.
+    pub fn ask(
+        &self,
+        model: &mut LocalModel,
+        question: &str,
+        options: &AskOptions,
+        cancel: &AtomicBool,
+        events: &mut dyn FnMut(AskEvent),
+    ) -> Result<Answer> {
+        let started = Instant::now();
+        let language = Language::detect(question);
+        let history = match options.chat_id {
+            Some(id) => self.chat_history(id)?,
+            None => Vec::new(),
+        };
+        let query = rewrite::standalone_query(Some(model), &history, question, options.rewrite)?;
+        events(AskEvent::Query(query.clone()));
+
+        let ranked = self.retrieve(&query, SearchMode::Hybrid, options.retrieve_k)?;
+        let threshold = options.min_similarity.unwrap_or_else(|| default_min_similarity(self.embedder().id()));
+        let best = ranked.iter().filter_map(|r| r.dense_score).fold(f32::NEG_INFINITY, f32::max);
+        let nothing_relevant = ranked.is_empty() || best < threshold;
+
+        let mut answer = Answer {
+            text: String::new(),
+            citations: Vec::new(),
+            dropped_citations: 0,
+            refused: false,
+            nothing_relevant,
+            query,
+            language,
+            sources: Vec::new(),
+            chat_id: options.chat_id,
+            retrieve_seconds: 0.0,
+            first_token_seconds: 0.0,
+            total_seconds: 0.0,
+            prompt_tokens: 0,
+            generated_tokens: 0,
+        };
+        if nothing_relevant {
+            answer.text = language.not_found().to_string();
+            answer.refused = true;
+            answer.retrieve_seconds = started.elapsed().as_secs_f64();
+            events(AskEvent::Sources(Vec::new()));
+            events(AskEvent::Text(answer.text.clone()));
+        } else {
+            // What the sources may take: the context, less the answer, the instructions, the
+            // earlier turns and the question, with a margin for the template's own tokens.
+            let frame = prompt::messages(&history, 2, &[], question, language);
+            let frame_tokens = model.encode_prompt(&model.render(&frame)?).len();
+            let room = model.context_length().saturating_sub(options.max_answer_tokens + frame_tokens + 64);
+            let budget = room.min(options.source_tokens);
+            let pack_options = packing::PackOptions { budget_tokens: budget, expand_top: 2, max_sources: 8 };
+            let sources = packing::pack(self.catalog(), &ranked, &|t| model.count_tokens(t), pack_options)?;
+            answer.retrieve_seconds = started.elapsed().as_secs_f64();
+            events(AskEvent::Sources(sources.clone()));
+
+            let messages = prompt::messages(&history, 2, &sources, question, language);
+            let generate = GenerateOptions { max_tokens: options.max_answer_tokens, sampling: options.sampling.clone(), stop: vec![] };
+            let generation = model.chat(&messages, &generate, cancel, &mut |t| events(AskEvent::Text(t.to_string())))?;
+            let (cited, text, dropped) = citations::extract(generation.text.trim(), sources.len());
+            answer.citations = cited
+                .iter()
+                .filter_map(|n| sources.get(n - 1))
+                .map(|s| Citation {
+                    number: s.number,
+                    path: s.path.clone(),
+                    page: s.page,
+                    snippet: snippet(&s.text),
+                    score: s.score,
+                    chunk_ids: s.chunk_ids.clone(),
+                })
+                .collect();
+            answer.refused = language::is_refusal(&text);
+            answer.text = text;
+            answer.dropped_citations = dropped;
+            answer.sources = sources;
+            answer.first_token_seconds = answer.retrieve_seconds + generation.first_token_seconds;
+            answer.prompt_tokens = generation.prompt_tokens;
+            answer.generated_tokens = generation.generated_tokens;
+        }
+        answer.total_seconds = started.elapsed().as_secs_f64();
+        if options.persist {
+            let chat_id = match options.chat_id {
+                Some(id) => id,
+                None => self.catalog().create_chat(&truncate_chars(question.trim(), 60))?,
+            };
+            self.catalog().add_message(chat_id, "user", question, None)?;
+            let details = serde_json::json!({
+                "query": answer.query,
+                "citations": answer.citations,
+                "refused": answer.refused,
+                "dropped_citations": answer.dropped_citations,
+            });
+            self.catalog().add_message(chat_id, "assistant", &answer.text, Some(&details))?;
+            answer.chat_id = Some(chat_id);
+        }
+        Ok(answer)
+    }
+
+    /// Earlier (question, answer) pairs of a chat.
+    pub fn chat_history(&self, chat_id: i64) -> Result<Vec<(String, String)>> {
+        self.catalog().chat(chat_id)?;
+        let messages = self.catalog().messages(chat_id)?;
+        let mut pairs = Vec::new();
+        let mut question: Option<String> = None;
+        for m in messages {
+            match m.role.as_str() {
+                "user" => question = Some(m.content),
+                _ => {
+                    if let Some(q) = question.take() {
+                        pairs.push((q, m.content));
+                    }
+                }
+            }
+        }
+        Ok(pairs)
+    }
+}

@@ -1,0 +1,51 @@
+//! The prompt of a cited answer: instructions, earlier turns, numbered sources, the question.
+
+use super::language::Language;
+use super::packing::Source;
+use crate::llm::Message;
+
+pub fn system_prompt(language: Language) -> String {
+    format!(
+        "You answer questions using only the numbered sources, which are passages from the user's own documents. \
+         After each statement, cite the sources it comes from by number in square brackets, like [1] or [2][3]. \
+         Be brief and exact: answer with the fact asked for, in a sentence. \
+         If the sources do not contain the answer, reply only: {} \
+         Never use outside knowledge. Answer in {}.",
+        language.not_found(),
+        language.name()
+    )
+}
+
+/// How a source is introduced to the model.
+pub fn source_header(source: &Source) -> String {
+    let name = source.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match source.page {
+        Some(page) => format!("[{}] {name}, page {page}:", source.number),
+        None => format!("[{}] {name}:", source.number),
+    }
+}
+
+pub fn user_message(sources: &[Source], question: &str) -> String {
+    let mut text = String::from("Sources:\n\n");
+    for s in sources {
+        text.push_str(&source_header(s));
+        text.push('\n');
+        text.push_str(s.text.trim());
+        text.push_str("\n\n");
+    }
+    text.push_str("Question: ");
+    text.push_str(question.trim());
+    text
+}
+
+/// The conversation for the model: instructions, up to `keep_turns` earlier exchanges (without
+/// their sources, to save context), then sources and the question.
+pub fn messages(history: &[(String, String)], keep_turns: usize, sources: &[Source], question: &str, language: Language) -> Vec<Message> {
+    let mut messages = vec![Message::new("system", system_prompt(language))];
+    for (q, a) in history.iter().rev().take(keep_turns).rev() {
+        messages.push(Message::new("user", q.clone()));
+        messages.push(Message::new("assistant", a.clone()));
+    }
+    messages.push(Message::new("user", user_message(sources, question)));
+    messages
+}

@@ -1,0 +1,161 @@
+//! `folio ask`, `folio chats`, `folio summarize` and `folio eval qa`: cited answers from the
+//! command line.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use folio::answer::{AskEvent, AskOptions, Rewrite};
+use folio::eval::qa::{evaluate, QaOptions};
+use folio::library::LibraryOptions;
+use folio::Library;
+
+use crate::llm_cmd::{load, ModelArgs};
+use crate::output::{print_json, snippet};
+
+pub fn ask(library: &Library, model_args: &ModelArgs, question: &str, chat: Option<i64>, rewrite: Rewrite, json: bool) -> Result<()> {
+    let mut model = load(model_args)?;
+    let cancel = crate::llm_cmd::cancel_on_ctrl_c();
+    let options = AskOptions { chat_id: chat, rewrite, ..AskOptions::default() };
+    let mut out = std::io::stdout();
+    let answer = library.ask(&mut model, question, &options, &cancel, &mut |event| {
+        if json {
+            return;
+        }
+        if let AskEvent::Text(t) = event {
+            let _ = out.write_all(t.as_bytes());
+            let _ = out.flush();
+        }
+    })?;
+    if json {
+        print_json(&answer);
+        return Ok(());
+    }
+    println!();
+    if !answer.citations.is_empty() {
+        println!("\nSources:");
+        for c in &answer.citations {
+            let page = c.page.map(|p| format!(", page {p}")).unwrap_or_default();
+            println!("  [{}] {}{page}", c.number, c.path.display());
+            println!("      {}", snippet(&c.snippet, 160));
+        }
+    } else if !answer.nothing_relevant && !answer.sources.is_empty() && !answer.refused {
+        println!("\n(The answer cites no source; the passages given to the model were:)");
+        for s in answer.sources.iter().take(3) {
+            println!("  [{}] {}{}", s.number, s.path.display(), s.page.map(|p| format!(", page {p}")).unwrap_or_default());
+        }
+    }
+    eprintln!(
+        "[chat {}; first token after {:.1} s, {:.1} s in all; {} prompt tokens]",
+        answer.chat_id.map(|c| c.to_string()).unwrap_or("-".into()),
+        answer.first_token_seconds,
+        answer.total_seconds,
+        answer.prompt_tokens
+    );
+    Ok(())
+}
+
+pub fn chats(library: &Library, show: Option<i64>, json: bool) -> Result<()> {
+    if let Some(id) = show {
+        let messages = library.catalog().messages(id)?;
+        if json {
+            print_json(&messages);
+        } else {
+            println!("{}", library.catalog().chat(id)?.title);
+            for m in messages {
+                println!("\n{}: {}", if m.role == "user" { "You" } else { "Folio" }, m.content);
+            }
+        }
+        return Ok(());
+    }
+    let chats = library.catalog().chats()?;
+    if json {
+        print_json(&chats);
+    } else if chats.is_empty() {
+        println!("No chats yet. Ask something: folio ask \"…\"");
+    } else {
+        for c in chats {
+            println!("{:>5}  {:>3} messages  {}", c.id, c.messages, c.title);
+        }
+    }
+    Ok(())
+}
+
+pub fn summarize(library: &Library, model_args: &ModelArgs, file: &PathBuf, json: bool) -> Result<()> {
+    let mut model = load(model_args)?;
+    let cancel = crate::llm_cmd::cancel_on_ctrl_c();
+    let mut out = std::io::stdout();
+    let summary = library.summarize(&mut model, file, &cancel, &mut |t| {
+        if !json {
+            let _ = out.write_all(t.as_bytes());
+            let _ = out.flush();
+        }
+    })?;
+    if json {
+        print_json(&summary);
+    } else {
+        println!();
+        eprintln!("[{} passages, {} model calls, {:.1} s]", summary.passages, summary.calls, summary.seconds);
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn eval_qa(
+    model_args: &ModelArgs,
+    docs: PathBuf,
+    questions: PathBuf,
+    limit: Option<usize>,
+    holdout: usize,
+    followups: usize,
+    embedder: String,
+    source_tokens: usize,
+    work: Option<PathBuf>,
+    json: bool,
+) -> Result<()> {
+    let mut model = load(model_args)?;
+    let temp;
+    let work_dir = match work {
+        Some(w) => w,
+        None => {
+            temp = tempfile::tempdir()?;
+            temp.path().to_path_buf()
+        }
+    };
+    let options = QaOptions {
+        docs,
+        questions,
+        limit,
+        holdout,
+        work_dir,
+        library: LibraryOptions { embedder: Some(embedder), ..LibraryOptions::default() },
+        ask: AskOptions { source_tokens, ..AskOptions::default() },
+        followups,
+    };
+    let report = evaluate(&mut model, &options, &mut |done, total| {
+        eprint!("\r{done}/{total} questions");
+        let _ = std::io::stderr().flush();
+    })?;
+    eprintln!();
+    if json {
+        print_json(&report);
+        return Ok(());
+    }
+    let a = &report.answerable;
+    println!("{} with {}: {} questions", report.model, report.embedder, a.questions);
+    println!(
+        "context_hit {:.3}  cited_hit {:.3}  answer_hit {:.3}  refused {:.3}  dropped citations {}",
+        a.context_hit, a.cited_hit, a.answer_hit, a.refused, a.dropped_citations
+    );
+    println!(
+        "latency median {:.1} s, p95 {:.1} s; first token median {:.1} s, p95 {:.1} s; prompt {} tokens (median)",
+        a.latency_median, a.latency_p95, a.first_token_median, a.first_token_p95, a.prompt_tokens_median
+    );
+    if let Some(u) = &report.unanswerable {
+        println!("unanswerable (documents not indexed): {} questions, refused {:.3}", u.questions, u.refused);
+    }
+    if let Some(f) = &report.followups {
+        println!("follow-ups ({} pairs), document in the top 5 by rewrite: {:?}; rewrite seconds {:?}", f.pairs, f.context_hit, f.rewrite_seconds);
+    }
+    Ok(())
+}
