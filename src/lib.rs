@@ -10,8 +10,10 @@ pub mod library;
 pub mod models;
 pub mod progress;
 pub mod search;
+pub mod settings;
 pub mod store;
 pub mod units;
+pub mod watch;
 
 pub use error::{Error, Result};
 pub use library::{Library, LibraryOptions, SearchHit};

@@ -39,6 +39,9 @@ pub struct AskOptions {
     /// Below this cosine similarity of the best passage, nothing counts as relevant and the
     /// answer says so without calling the model. `None`: the embedder's default.
     pub min_similarity: Option<f32>,
+    /// Passages further than this below the best similarity are left out. `None`: the
+    /// embedder's default.
+    pub similarity_margin: Option<f32>,
     pub sampling: SamplingOptions,
 }
 
@@ -52,6 +55,7 @@ impl Default for AskOptions {
             max_answer_tokens: 256,
             rewrite: Rewrite::Heuristic,
             min_similarity: None,
+            similarity_margin: None,
             sampling: SamplingOptions { repeat_penalty: 1.05, ..SamplingOptions::greedy() },
         }
     }
@@ -64,6 +68,32 @@ pub fn default_min_similarity(embedder: &str) -> f32 {
         "multilingual-e5-small" => 0.80,
         _ => 0.30,
     }
+}
+
+/// How far below the best passage's similarity a passage may be and still reach the model. Small
+/// models answer from the wrong passage when unrelated ones sit beside the right one, so only
+/// passages close to the best (or strong keyword matches) are given.
+pub fn default_similarity_margin(embedder: &str) -> f32 {
+    match embedder {
+        "multilingual-e5-small" => 0.06,
+        _ => 0.20,
+    }
+}
+
+/// Keeps the passages close enough to the best one, by meaning or by keywords.
+fn close_to_best(ranked: &[crate::search::Ranked], margin: f32) -> Vec<crate::search::Ranked> {
+    let best_dense = ranked.iter().filter_map(|r| r.dense_score).fold(f32::NEG_INFINITY, f32::max);
+    let best_bm25 = ranked.iter().filter_map(|r| r.bm25_score).fold(0f32, f32::max);
+    ranked
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| {
+            *i == 0
+                || r.dense_score.is_some_and(|d| d >= best_dense - margin)
+                || r.bm25_score.is_some_and(|b| best_bm25 > 0.0 && b >= 0.6 * best_bm25)
+        })
+        .map(|(_, r)| *r)
+        .collect()
 }
 
 /// A citation the answer uses, resolved to its source.
@@ -83,6 +113,8 @@ pub struct Answer {
     pub citations: Vec<Citation>,
     /// Markers naming no provided source, removed from the text.
     pub dropped_citations: usize,
+    /// Sentences without a marker that were attributed to the source their words come from.
+    pub inferred_citations: usize,
     /// The answer says the documents do not hold it (said by the model, or without calling it).
     pub refused: bool,
     /// Nothing relevant was retrieved, so the model was not asked.
@@ -148,6 +180,7 @@ impl Library {
             text: String::new(),
             citations: Vec::new(),
             dropped_citations: 0,
+            inferred_citations: 0,
             refused: false,
             nothing_relevant,
             query,
@@ -174,14 +207,25 @@ impl Library {
             let room = model.context_length().saturating_sub(options.max_answer_tokens + frame_tokens + 64);
             let budget = room.min(options.source_tokens);
             let pack_options = packing::PackOptions { budget_tokens: budget, expand_top: 2, max_sources: 8 };
-            let sources = packing::pack(self.catalog(), &ranked, &|t| model.count_tokens(t), pack_options)?;
+            let margin = options.similarity_margin.unwrap_or_else(|| default_similarity_margin(self.embedder().id()));
+            let close = close_to_best(&ranked, margin);
+            let sources = packing::pack(self.catalog(), &close, &|t| model.count_tokens(t), pack_options)?;
             answer.retrieve_seconds = started.elapsed().as_secs_f64();
             events(AskEvent::Sources(sources.clone()));
 
             let messages = prompt::messages(&history, 2, &sources, question, language);
             let generate = GenerateOptions { max_tokens: options.max_answer_tokens, sampling: options.sampling.clone(), stop: vec![] };
             let generation = model.chat(&messages, &generate, cancel, &mut |t| events(AskEvent::Text(t.to_string())))?;
-            let (cited, text, dropped) = citations::extract(generation.text.trim(), sources.len());
+            let (_, marked, dropped) = citations::extract(generation.text.trim(), sources.len());
+            // Sentences the model left without a marker get the source their words come from.
+            let (marked, inferred) = if language::is_refusal(&marked) {
+                (marked, 0)
+            } else {
+                let texts: Vec<&str> = sources.iter().map(|s| s.text.as_str()).collect();
+                citations::attribute(&marked, &texts)
+            };
+            let (cited, text, _) = citations::extract(&marked, sources.len());
+            answer.inferred_citations = inferred;
             answer.citations = cited
                 .iter()
                 .filter_map(|n| sources.get(n - 1))

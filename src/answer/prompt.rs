@@ -30,7 +30,7 @@ pub fn user_message(sources: &[Source], question: &str) -> String {
     for s in sources {
         text.push_str(&source_header(s));
         text.push('\n');
-        text.push_str(s.text.trim());
+        text.push_str(&unwrap_lines(s.text.trim()));
         text.push_str("\n\n");
     }
     text.push_str("Question: ");
@@ -48,4 +48,22 @@ pub fn messages(history: &[(String, String)], keep_turns: usize, sources: &[Sour
     }
     messages.push(Message::new("user", user_message(sources, question)));
     messages
+}
+
+/// Joins lines broken by the layout (PDF lines, wrapped text files) into paragraphs: a small
+/// model reads a paragraph better than a column of fragments. Blank lines stay.
+fn unwrap_lines(text: &str) -> String {
+    text.split("\n\n")
+        .map(|para| para.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wrapped_lines_become_paragraphs() {
+        assert_eq!(super::unwrap_lines("a b\nc d\n\n\nnext\npara"), "a b c d\n\nnext para");
+    }
 }

@@ -223,8 +223,8 @@ pub fn evaluate(dataset: &Dataset, options: EvalOptions, progress: &(dyn Fn(Inde
         chunks_per_second: if index_seconds > 0.0 { summary.chunks as f64 / index_seconds } else { 0.0 },
         embed_chunks_per_second,
         embed_tokens_per_second,
-        peak_rss_mib: peak_rss_mib(false),
-        peak_worker_rss_mib: peak_rss_mib(true),
+        peak_rss_mib: peak_rss_mib(),
+        peak_worker_rss_mib: crate::ingest::worker::worker_peak_rss_mib(),
         hnsw_recall_10: hnsw_recall(&library, &dataset.queries)?,
     };
     Ok(RetrievalReport { embedder: library.embedder().id().to_string(), queries: dataset.queries.len(), modes, throughput })
@@ -271,14 +271,13 @@ fn hnsw_recall(library: &Library, queries: &[Judged]) -> Result<f64> {
     Ok(found as f64 / (k * queries.len()) as f64)
 }
 
-/// Peak resident memory of this process, or of its largest finished child (the extraction
-/// workers), in MiB.
-pub fn peak_rss_mib(children: bool) -> f64 {
+/// Peak resident memory of this process in MiB.
+pub fn peak_rss_mib() -> f64 {
     #[cfg(unix)]
     {
         // SAFETY: getrusage fills the struct we pass.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let who = if children { libc::RUSAGE_CHILDREN } else { libc::RUSAGE_SELF };
+        let who = libc::RUSAGE_SELF;
         if unsafe { libc::getrusage(who, &mut usage) } == 0 {
             return usage.ru_maxrss as f64 / 1024.0;
         }

@@ -250,7 +250,8 @@ mod tests {
     fn huge_pages_are_sliced() {
         let text = "word ".repeat(100_000);
         let chunks = chunk_pages(&[page(1, &text)], &Words, ChunkSizes::default());
-        assert!(chunks.len() > 2000);
+        // 100 000 words in windows of 200 tokens advancing by at least 168.
+        assert!(chunks.len() > 500, "{}", chunks.len());
         assert!(chunks.iter().all(|c| c.tokens <= 256));
     }
 }

@@ -102,6 +102,21 @@ struct Request {
     max_text_bytes: usize,
 }
 
+/// A reply on the wire, with the worker's peak memory so far (the parent cannot measure it:
+/// its own accounting of children counts pages shared before `exec`).
+#[derive(Debug, Serialize, Deserialize)]
+struct Envelope {
+    reply: Reply,
+    peak_rss_kib: u64,
+}
+
+/// The largest resident size any extraction worker of this process reached, in KiB.
+static WORKER_PEAK_RSS_KIB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn worker_peak_rss_mib() -> f64 {
+    WORKER_PEAK_RSS_KIB.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0
+}
+
 /// What became of one file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Reply {
@@ -193,7 +208,9 @@ impl Worker {
         let (tx, replies) = crossbeam_channel::bounded(1);
         std::thread::Builder::new().name("extract-reply".into()).spawn(move || loop {
             let reply = read_frame(&mut stdout).and_then(|bytes| {
-                serde_json::from_slice::<Reply>(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+                let envelope = serde_json::from_slice::<Envelope>(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                WORKER_PEAK_RSS_KIB.fetch_max(envelope.peak_rss_kib, std::sync::atomic::Ordering::Relaxed);
+                Ok(envelope.reply)
             });
             let stop = reply.is_err();
             if tx.send(reply).is_err() || stop {
@@ -236,6 +253,10 @@ impl Worker {
     }
 
     fn death_reason(&mut self) -> String {
+        // A worker that sent garbage may still be running: end it before waiting for it.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+        }
         let status = self.child.wait().map(describe_exit).unwrap_or_else(|e| e.to_string());
         // Give the stderr thread a moment to collect the last words.
         std::thread::sleep(Duration::from_millis(50));
@@ -306,7 +327,8 @@ fn worker_main() -> io::Result<()> {
         let request: Request =
             serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         let reply = serve(&request);
-        write_frame(&mut replies, &serde_json::to_vec(&reply).expect("reply serialises"))?;
+        let envelope = Envelope { reply, peak_rss_kib: own_peak_rss_kib() };
+        write_frame(&mut replies, &serde_json::to_vec(&envelope).expect("reply serialises"))?;
     }
 }
 
@@ -328,6 +350,18 @@ fn protocol_output() -> io::Result<std::fs::File> {
 #[cfg(not(unix))]
 fn protocol_output() -> io::Result<std::io::Stdout> {
     Ok(io::stdout())
+}
+
+fn own_peak_rss_kib() -> u64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrusage fills the struct we pass.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
+            return usage.ru_maxrss as u64;
+        }
+    }
+    0
 }
 
 #[cfg(unix)]

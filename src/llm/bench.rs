@@ -96,6 +96,6 @@ pub fn run(model: &mut LocalModel, prompt_len: usize, generate_len: usize, repet
         second_turn_first_token_seconds_reused: reused.first_token_seconds,
         second_turn_first_token_seconds_fresh: fresh.first_token_seconds,
         second_turn_reused_tokens: reused.reused_tokens,
-        peak_rss_mib: crate::eval::retrieval::peak_rss_mib(false),
+        peak_rss_mib: crate::eval::retrieval::peak_rss_mib(),
     })
 }

@@ -140,6 +140,7 @@ impl LocalModel {
     /// Answers a conversation, streaming text through `on_text`.
     pub fn chat(&mut self, messages: &[Message], options: &GenerateOptions, cancel: &AtomicBool, on_text: &mut dyn FnMut(&str)) -> Result<Generation> {
         let prompt = self.render(messages)?;
+        tracing::debug!(target: "folio::prompt", "{prompt}");
         let ids = self.encode_prompt(&prompt);
         let mut options = options.clone();
         options.stop.extend(self.template.stops.iter().cloned());

@@ -141,7 +141,7 @@ mod tests {
     fn readable_text_without_scripts() {
         let html = "<html><head><title>T</title><style>p{}</style></head><body><script>alert(1)</script>\
             <h1>Head</h1><p>One <b>two</b>\n   three</p><ul><li>a</li><li>b</li></ul><pre>x  y\n z</pre></body></html>";
-        assert_eq!(tidy(&html_to_text(html)), "T\n\nHead\n\nOne two three\n\na\nb\nx  y\n z");
+        assert_eq!(tidy(&html_to_text(html)), "T\n\nHead\n\nOne two three\n\na\nb\n\nx  y\n z");
     }
 
     #[test]

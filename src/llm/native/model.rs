@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::config::{Activation, Arch, Config};
 use super::kernels::formats::{dequantize_row, WeightType};
-use super::kernels::QMatrix;
+use super::kernels::{matmul_batch, QMatrix};
 use super::ops::{add_bias, add_in_place, gelu_tanh_mul, rms_norm, rms_norm_into, silu_mul, RopeTable};
 use crate::error::{Error, Result};
 use crate::llm::gguf::GgufFile;
@@ -228,9 +228,7 @@ impl NativeModel {
 
         for (l, layer) in self.layers.iter().enumerate() {
             rms_norm_into(&x, &layer.attn_norm, c.eps, &mut h);
-            layer.wq.matmul(&h, n, &mut q);
-            layer.wk.matmul(&h, n, &mut k);
-            layer.wv.matmul(&h, n, &mut v);
+            matmul_batch(&mut [(&layer.wq, &mut q[..]), (&layer.wk, &mut k[..]), (&layer.wv, &mut v[..])], &h, n);
             for (t, b) in [(&mut q, &layer.bq), (&mut k, &layer.bk), (&mut v, &layer.bv)] {
                 if let Some(b) = b {
                     add_bias(t, b);
@@ -263,8 +261,7 @@ impl NativeModel {
             add_in_place(&mut x, &o);
 
             rms_norm_into(&x, &layer.ffn_norm, c.eps, &mut h);
-            layer.w_gate.matmul(&h, n, &mut gate);
-            layer.w_up.matmul(&h, n, &mut up);
+            matmul_batch(&mut [(&layer.w_gate, &mut gate[..]), (&layer.w_up, &mut up[..])], &h, n);
             match c.activation {
                 Activation::Silu => silu_mul(&mut gate, &up),
                 Activation::GeluTanh => gelu_tanh_mul(&mut gate, &up),
@@ -298,7 +295,7 @@ fn attention(c: &Config, q: &[f32], k_cache: &[f16], v_cache: &[f16], start: usi
     let (hd, kv, qd) = (c.head_dim, c.kv_dim(), c.q_dim());
     let group = c.n_head / c.n_head_kv;
     let n = q.len() / qd;
-    out.par_chunks_mut(hd).enumerate().for_each(|(idx, o)| {
+    let attend = |(idx, o): (usize, &mut [f32])| {
         let (t, h) = (idx / c.n_head, idx % c.n_head);
         let pos = start + t;
         let first = window.map_or(0, |w| (pos + 1).saturating_sub(w));
@@ -346,7 +343,13 @@ fn attention(c: &Config, q: &[f32], k_cache: &[f16], v_cache: &[f16], start: usi
                 *a = b.to_f32() * inv;
             }
         }
-    });
+    };
+    // Waking threads costs more than a few heads over a short context take.
+    if n * (start + n) < 512 {
+        out.chunks_mut(hd).enumerate().for_each(attend);
+    } else {
+        out.par_chunks_mut(hd).enumerate().for_each(attend);
+    }
 }
 
 /// Dequantises the embedding of one token (for tests and tools).

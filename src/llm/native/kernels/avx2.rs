@@ -277,3 +277,89 @@ pub(super) unsafe fn unpack_row(wtype: WeightType, row: &[u8], cols: usize, valu
         _ => unreachable!("not a GEMM format"),
     }
 }
+
+/// One row · one token for simple formats (decoding): a plain loop the compiler keeps in
+/// registers, two accumulators to hide the FMA latency.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot_simple<const W: u8>(row: &[u8], act: &Q8Row) -> f32 {
+    let wtype = simple_type::<W>();
+    let bytes = wtype.block().1;
+    let blocks = act.d.len();
+    let (qs, ds, sums, ss) = (act.qs.as_ptr(), act.d.as_ptr(), act.sums.as_ptr(), act.s.as_ptr());
+    let exact_sum = matches!(wtype, WeightType::Q4_0 | WeightType::Q5_0);
+    let ones = _mm256_set1_epi16(1);
+    let mut acc = [_mm256_setzero_ps(); 2];
+    let mut corr = 0f32;
+    let p = row.as_ptr();
+    for b in 0..blocks {
+        let (w, d, c) = unpack_simple(wtype, p.add(b * bytes));
+        let a = _mm256_loadu_si256(qs.add(b * 32) as *const __m256i);
+        let da = *ds.add(b);
+        let prod = if W == 4 {
+            _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w))
+        } else {
+            _mm256_maddubs_epi16(w, a)
+        };
+        let v = _mm256_cvtepi32_ps(_mm256_madd_epi16(prod, ones));
+        acc[b & 1] = _mm256_fmadd_ps(v, _mm256_set1_ps(d * da), acc[b & 1]);
+        corr += c * if exact_sum { da * *sums.add(b) as f32 } else { *ss.add(b) };
+    }
+    hsum(_mm256_add_ps(acc[0], acc[1])) + corr
+}
+
+/// The simple format a const parameter stands for (0 Q4_0, 1 Q4_1, 2 Q5_0, 3 Q5_1, 4 Q8_0).
+#[inline(always)]
+pub const fn simple_type<const W: u8>() -> WeightType {
+    match W {
+        0 => WeightType::Q4_0,
+        1 => WeightType::Q4_1,
+        2 => WeightType::Q5_0,
+        3 => WeightType::Q5_1,
+        _ => WeightType::Q8_0,
+    }
+}
+
+/// One row · one token for Q4_K/Q5_K/Q6_K (decoding): unpack a block, eight integer dots with
+/// the sub-block scales, scale once per block.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot_k(wtype: WeightType, row: &[u8], act: &Q8KRow) -> f32 {
+    let bytes = wtype.block().1;
+    let q6 = wtype == WeightType::Q6K;
+    let (mut values, mut scales, mut mins) = ([0u8; 256], [0i16; 16], [0i16; 8]);
+    let mut acc = _mm256_setzero_ps();
+    let mut corr = 0f32;
+    for b in 0..act.d.len() {
+        let (d, dmin) = unpack_k(wtype, &row[b * bytes..(b + 1) * bytes], &mut values, &mut scales, &mut mins);
+        let a = act.qs.as_ptr().add(b * 256);
+        let bsums = act.bsums.as_ptr().add(b * 16);
+        let da = *act.d.get_unchecked(b);
+        let mut isum = _mm256_setzero_si256();
+        for j in 0..8 {
+            let w = _mm256_loadu_si256(values.as_ptr().add(j * 32) as *const __m256i);
+            let x = _mm256_loadu_si256(a.add(j * 32) as *const __m256i);
+            let p = _mm256_maddubs_epi16(w, x);
+            let s = if q6 {
+                _mm256_set_m128i(_mm_set1_epi16(scales[2 * j + 1]), _mm_set1_epi16(scales[2 * j]))
+            } else {
+                _mm256_set1_epi16(scales[j])
+            };
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, s));
+        }
+        if q6 {
+            let sc = _mm256_loadu_si256(scales.as_ptr() as *const __m256i);
+            let bs = _mm256_loadu_si256(bsums as *const __m256i);
+            isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(_mm256_madd_epi16(sc, bs), 5));
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * da), acc);
+        } else {
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * da), acc);
+            let m = _mm_loadu_si128(mins.as_ptr() as *const __m128i);
+            // Pairs of 16-value sums give the 32-value sums the mins multiply.
+            let b16 = _mm256_loadu_si256(bsums as *const __m256i);
+            let pairs = _mm256_madd_epi16(b16, _mm256_set1_epi16(1));
+            let pairs = _mm_packs_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
+            let msum = hsum_i32(_mm256_castsi128_si256(_mm_madd_epi16(m, pairs)));
+            corr -= dmin * da * msum as f32;
+        }
+    }
+    hsum(acc) + corr
+}

@@ -64,71 +64,41 @@ impl QMatrix {
 
     /// `out[t·rows + r] = Σ_i W[r, i] · x[t·cols + i]` for `tokens` tokens.
     pub fn matmul(&self, x: &[f32], tokens: usize, out: &mut [f32]) {
-        self.matmul_rows(x, tokens, out, 0..self.rows);
+        matmul_batch(&mut [(self, out)], x, tokens);
     }
 
-    /// Like `matmul`, for a range of output rows only (`out` is still `tokens × rows`).
-    pub fn matmul_rows(&self, x: &[f32], tokens: usize, out: &mut [f32], rows: std::ops::Range<usize>) {
-        assert_eq!(x.len(), tokens * self.cols);
-        assert_eq!(out.len(), tokens * self.rows);
-        let out_ptr = SyncPtr(out.as_mut_ptr());
-        if tokens >= GEMM_FROM_TOKENS && gemm::supported(self.wtype) && isa() != Isa::Scalar {
-            #[cfg(target_arch = "x86_64")]
-            {
-                self.gemm(x, tokens, rows, out_ptr);
-                return;
-            }
-        }
-        let acts = Activations::quantize(self.wtype.activation(), x, tokens, self.cols);
-        let band = band_size(rows.len(), tokens);
-        let starts: Vec<usize> = rows.clone().step_by(band).collect();
-        let end = rows.end;
-        starts.par_iter().for_each(|&start| {
-            let stop = (start + band).min(end);
-            // SAFETY: bands cover disjoint rows, so no two threads write the same element.
-            unsafe { self.compute_band(&acts, tokens, start..stop, out_ptr) };
-        });
-    }
-
-    /// Many tokens: the token-lane GEMM, bands of rows in parallel.
+    /// One band of rows through the token-lane GEMM.
     #[cfg(target_arch = "x86_64")]
-    fn gemm(&self, x: &[f32], tokens: usize, rows: std::ops::Range<usize>, out: SyncPtr) {
-        let acts = gemm::LaneActivations::quantize(x, tokens, self.cols);
-        let band = band_size(rows.len(), tokens);
-        let starts: Vec<usize> = rows.clone().step_by(band).collect();
-        let end = rows.end;
+    fn gemm_band(&self, acts: &gemm::LaneActivations, rows: std::ops::Range<usize>, out: SyncPtr) {
         let vnni = isa() == Isa::Vnni;
-        starts.par_iter().for_each(|&start| {
-            let stop = (start + band).min(end);
-            let mut unpacked = gemm::Unpacked::new(self.wtype, self.cols, GEMM_ROWS);
-            let mut r0 = start;
-            while r0 < stop {
-                let n = (stop - r0).min(GEMM_ROWS);
-                for i in 0..n {
-                    unpacked.fill(self.wtype, i, self.row_bytes(r0 + i), self.cols);
-                }
-                // SAFETY: rows r0..r0+n belong to this band only; the CPU features were checked.
-                let write = |r: usize, t: usize, v: f32| unsafe { out.write(t * self.rows + r0 + r, v) };
-                unsafe {
-                    macro_rules! run {
-                        ($n:literal) => {
-                            if vnni {
-                                gemm::x86::run_vnni::<$n>(&unpacked, self.cols, &acts, write)
-                            } else {
-                                gemm::x86::run_avx2::<$n>(&unpacked, self.cols, &acts, write)
-                            }
-                        };
-                    }
-                    match n {
-                        4 => run!(4),
-                        3 => run!(3),
-                        2 => run!(2),
-                        _ => run!(1),
-                    }
-                }
-                r0 += n;
+        let mut unpacked = gemm::Unpacked::new(self.wtype, self.cols, GEMM_ROWS);
+        let mut r0 = rows.start;
+        while r0 < rows.end {
+            let n = (rows.end - r0).min(GEMM_ROWS);
+            for i in 0..n {
+                unpacked.fill(self.wtype, i, self.row_bytes(r0 + i), self.cols);
             }
-        });
+            // SAFETY: rows r0..r0+n belong to this band only; the CPU features were checked.
+            let write = |r: usize, t: usize, v: f32| unsafe { out.write(t * self.rows + r0 + r, v) };
+            unsafe {
+                macro_rules! run {
+                    ($n:literal) => {
+                        if vnni {
+                            gemm::x86::run_vnni::<$n>(&unpacked, self.cols, acts, write)
+                        } else {
+                            gemm::x86::run_avx2::<$n>(&unpacked, self.cols, acts, write)
+                        }
+                    };
+                }
+                match n {
+                    4 => run!(4),
+                    3 => run!(3),
+                    2 => run!(2),
+                    _ => run!(1),
+                }
+            }
+            r0 += n;
+        }
     }
 
     unsafe fn compute_band(&self, acts: &Activations, tokens: usize, rows: std::ops::Range<usize>, out: SyncPtr) {
@@ -146,6 +116,52 @@ impl QMatrix {
             Activations::Q8(qs) => tiles(self, rows, tokens, qs, &write, Kernel::Simple),
             Activations::Q8K(qs) => tiles(self, rows, tokens, qs, &write, Kernel::K),
         }
+    }
+}
+
+/// Several matrices over the same input (the q, k and v projections; gate and up): the input is
+/// quantised once per format family, and one parallel pass covers the rows of all of them, so
+/// threads are woken once instead of once per matrix.
+pub fn matmul_batch(jobs: &mut [(&QMatrix, &mut [f32])], x: &[f32], tokens: usize) {
+    let Some(cols) = jobs.first().map(|(m, _)| m.cols) else { return };
+    for (m, out) in jobs.iter() {
+        assert_eq!(m.cols, cols, "matrices of one batch share their input");
+        assert_eq!(x.len(), tokens * cols);
+        assert_eq!(out.len(), tokens * m.rows);
+    }
+    let use_gemm = |m: &QMatrix| tokens >= GEMM_FROM_TOKENS && gemm::supported(m.wtype) && isa() != Isa::Scalar && cfg!(target_arch = "x86_64");
+    let needs = |kind: ActivationType| jobs.iter().any(|(m, _)| !use_gemm(m) && m.wtype.activation() == kind);
+    let lanes = jobs.iter().any(|(m, _)| use_gemm(m)).then(|| gemm::LaneActivations::quantize(x, tokens, cols));
+    let q8 = needs(ActivationType::Q8).then(|| Activations::quantize(ActivationType::Q8, x, tokens, cols));
+    let q8k = needs(ActivationType::Q8K).then(|| Activations::quantize(ActivationType::Q8K, x, tokens, cols));
+    let f32s = needs(ActivationType::F32).then(|| Activations::F32(x.to_vec()));
+
+    let total_rows: usize = jobs.iter().map(|(m, _)| m.rows).sum();
+    let band = band_size(total_rows, tokens);
+    let outs: Vec<SyncPtr> = jobs.iter_mut().map(|(_, out)| SyncPtr(out.as_mut_ptr())).collect();
+    let tasks: Vec<(usize, usize)> =
+        jobs.iter().enumerate().flat_map(|(j, (m, _))| (0..m.rows).step_by(band).map(move |start| (j, start))).collect();
+    let run = |&(j, start): &(usize, usize)| {
+        let m = jobs[j].0;
+        let rows = start..(start + band).min(m.rows);
+        #[cfg(target_arch = "x86_64")]
+        if let (true, Some(lanes)) = (use_gemm(m), lanes.as_ref()) {
+            m.gemm_band(lanes, rows, outs[j]);
+            return;
+        }
+        let acts = match m.wtype.activation() {
+            ActivationType::Q8 => q8.as_ref(),
+            ActivationType::Q8K => q8k.as_ref(),
+            ActivationType::F32 => f32s.as_ref(),
+        }
+        .expect("prepared above");
+        // SAFETY: tasks cover disjoint rows of each output.
+        unsafe { m.compute_band(acts, tokens, rows, outs[j]) };
+    };
+    if tasks.len() == 1 {
+        run(&tasks[0]);
+    } else {
+        tasks.par_iter().for_each(run);
     }
 }
 
@@ -183,6 +199,7 @@ impl Activations {
             ActivationType::Q8 => Activations::Q8(
                 (0..tokens)
                     .into_par_iter()
+                    .with_min_len(8)
                     .map(|t| {
                         let mut row = Q8Row::default();
                         quantize_q8(&x[t * cols..(t + 1) * cols], &mut row);
@@ -193,6 +210,7 @@ impl Activations {
             ActivationType::Q8K => Activations::Q8K(
                 (0..tokens)
                     .into_par_iter()
+                    .with_min_len(8)
                     .map(|t| {
                         let mut row = Q8KRow::default();
                         quantize_q8k(&x[t * cols..(t + 1) * cols], &mut row);
@@ -283,6 +301,32 @@ fn tiles<A: ActRow + 'static>(
     }
     #[cfg(target_arch = "x86_64")]
     {
+        if tokens == 1 && kernel == Kernel::K {
+            let act = (&acts[0] as &dyn std::any::Any).downcast_ref::<Q8KRow>().expect("Q8K activations");
+            for r in rows {
+                // SAFETY: AVX2 and FMA were checked by `isa`; rows hold whole blocks.
+                write(r, 0, unsafe { avx2::dot_k(m.wtype, m.row_bytes(r), act) });
+            }
+            return;
+        }
+        if tokens == 1 && kernel == Kernel::Simple {
+            let act = (&acts[0] as &dyn std::any::Any).downcast_ref::<Q8Row>().expect("Q8 activations");
+            for r in rows {
+                let row = m.row_bytes(r);
+                // SAFETY: AVX2 and FMA were checked by `isa`; rows hold whole blocks.
+                let v = unsafe {
+                    match m.wtype {
+                        WeightType::Q4_0 => avx2::dot_simple::<0>(row, act),
+                        WeightType::Q4_1 => avx2::dot_simple::<1>(row, act),
+                        WeightType::Q5_0 => avx2::dot_simple::<2>(row, act),
+                        WeightType::Q5_1 => avx2::dot_simple::<3>(row, act),
+                        _ => avx2::dot_simple::<4>(row, act),
+                    }
+                };
+                write(r, 0, v);
+            }
+            return;
+        }
         let mut r = rows.start;
         while r < rows.end {
             let nr = (rows.end - r).min(TILE_ROWS);
@@ -434,11 +478,32 @@ mod tests {
         }
     }
 
+    /// The prompt GEMM (many tokens, a partial last lane group) against float math.
+    #[test]
+    fn gemm_matches_float_reference() {
+        for wtype in [WeightType::Q4_0, WeightType::Q4_1, WeightType::Q5_0, WeightType::Q5_1, WeightType::Q8_0, WeightType::Q4K, WeightType::Q5K, WeightType::Q6K] {
+            let (rows, cols, tokens) = (13, 512, 21);
+            let (m, w) = random_matrix(wtype, rows, cols, 3);
+            let x: Vec<f32> = (0..tokens * cols).map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * 0.9).collect();
+            let mut out = vec![0f32; tokens * rows];
+            m.matmul(&x, tokens, &mut out);
+            for t in 0..tokens {
+                for r in 0..rows {
+                    let exact: f32 = (0..cols).map(|i| w[r * cols + i] * x[t * cols + i]).sum();
+                    let scale = (0..cols).map(|i| (w[r * cols + i] * x[t * cols + i]).abs()).sum::<f32>();
+                    let got = out[t * rows + r];
+                    assert!((got - exact).abs() <= 0.01 * scale + 1e-3, "{wtype:?} r{r} t{t}: {got} vs {exact}");
+                }
+            }
+        }
+    }
+
     /// SIMD tiles equal the scalar kernels on the same quantised activations.
     #[test]
     fn simd_equals_scalar() {
         for wtype in [WeightType::Q4_0, WeightType::Q4_1, WeightType::Q5_0, WeightType::Q5_1, WeightType::Q8_0, WeightType::Q4K, WeightType::Q5K, WeightType::Q6K] {
-            let (rows, cols, tokens) = (9, 1024, 3);
+            for tokens in [1, 3] {
+            let (rows, cols) = (9, 1024);
             let (m, _) = random_matrix(wtype, rows, cols, 5);
             let x: Vec<f32> = (0..tokens * cols).map(|i| ((i * 104729 % 997) as f32 / 498.0 - 1.0) * 1.3).collect();
             let mut out = vec![0f32; tokens * rows];
@@ -461,6 +526,7 @@ mod tests {
                     let got = out[t * rows + r];
                     assert!((got - expected).abs() <= 1e-4 * expected.abs().max(1.0), "{wtype:?} r{r} t{t}: {got} vs {expected}");
                 }
+            }
             }
         }
     }

@@ -5,6 +5,9 @@
 //! Loading code only sees standard formats (GGUF files, Hugging Face BERT folders), never where a
 //! file came from.
 
+pub mod catalog;
+pub mod install;
+
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
