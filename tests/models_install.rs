@@ -39,7 +39,9 @@ fn serve(body: Vec<u8>, cut_first: usize) -> (String, Arc<AtomicUsize>) {
             let send = if n < cut_first { &rest[..rest.len() / 2] } else { rest };
             let _ = stream.write_all(send);
             let _ = stream.flush();
-            drop(stream);
+            // End the response here (the reader's clone of the socket would keep it open), then
+            // wait for the client to hang up.
+            let _ = stream.shutdown(std::net::Shutdown::Write);
             let _ = reader.read(&mut [0u8; 1]);
         }
     });

@@ -81,6 +81,23 @@ pub fn default_similarity_margin(embedder: &str) -> f32 {
 }
 
 /// Keeps the passages close enough to the best one, by meaning or by keywords.
+/// A follow-up is most likely about the documents the previous answer cited ("and how long do
+/// they live?"): their passages get the fusion score of a third retriever that ranks them 10th,
+/// enough to win a tie against a passage that only shares the question's generic words, too
+/// little to lift one that does not match the question at all.
+fn favour_files(ranked: &mut [crate::search::Ranked], chunks: &[crate::store::catalog::ChunkRow], files: &[PathBuf]) {
+    if files.is_empty() {
+        return;
+    }
+    let bonus = 1.0 / (crate::search::RRF_K + 10.0);
+    for r in ranked.iter_mut() {
+        if chunks.iter().any(|c| c.id == r.chunk_id && files.contains(&c.path)) {
+            r.score += bonus;
+        }
+    }
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+}
+
 fn close_to_best(ranked: &[crate::search::Ranked], margin: f32) -> Vec<crate::search::Ranked> {
     let best_dense = ranked.iter().filter_map(|r| r.dense_score).fold(f32::NEG_INFINITY, f32::max);
     let best_bm25 = ranked.iter().filter_map(|r| r.bm25_score).fold(0f32, f32::max);
@@ -119,6 +136,8 @@ pub struct Answer {
     pub refused: bool,
     /// Nothing relevant was retrieved, so the model was not asked.
     pub nothing_relevant: bool,
+    /// The user stopped the answer: the text is what was written until then.
+    pub stopped: bool,
     pub query: String,
     pub language: Language,
     pub sources: Vec<Source>,
@@ -171,7 +190,12 @@ impl Library {
         let query = rewrite::standalone_query(Some(model), &history, question, options.rewrite)?;
         events(AskEvent::Query(query.clone()));
 
-        let ranked = self.retrieve(&query, SearchMode::Hybrid, options.retrieve_k)?;
+        let mut ranked = self.retrieve(&query, SearchMode::Hybrid, options.retrieve_k)?;
+        if let Some(chat_id) = options.chat_id {
+            let cited = self.files_cited_last(chat_id)?;
+            let chunks = self.catalog().chunks(&ranked.iter().map(|r| r.chunk_id).collect::<Vec<_>>())?;
+            favour_files(&mut ranked, &chunks, &cited);
+        }
         let threshold = options.min_similarity.unwrap_or_else(|| default_min_similarity(self.embedder().id()));
         let best = ranked.iter().filter_map(|r| r.dense_score).fold(f32::NEG_INFINITY, f32::max);
         let nothing_relevant = ranked.is_empty() || best < threshold;
@@ -183,6 +207,7 @@ impl Library {
             inferred_citations: 0,
             refused: false,
             nothing_relevant,
+            stopped: false,
             query,
             language,
             sources: Vec::new(),
@@ -238,7 +263,8 @@ impl Library {
                     chunk_ids: s.chunk_ids.clone(),
                 })
                 .collect();
-            answer.refused = language::is_refusal(&text);
+            answer.stopped = generation.stop == crate::llm::session::StopReason::Cancelled;
+            answer.refused = !answer.stopped && language::is_refusal(&text);
             answer.text = text;
             answer.dropped_citations = dropped;
             answer.sources = sources;
@@ -258,6 +284,7 @@ impl Library {
                 "citations": answer.citations,
                 "refused": answer.refused,
                 "dropped_citations": answer.dropped_citations,
+                "stopped": answer.stopped,
             });
             self.catalog().add_message(chat_id, "assistant", &answer.text, Some(&details))?;
             answer.chat_id = Some(chat_id);
@@ -266,6 +293,20 @@ impl Library {
     }
 
     /// Earlier (question, answer) pairs of a chat.
+    /// The files the chat's last answer cited.
+    fn files_cited_last(&self, chat_id: i64) -> Result<Vec<PathBuf>> {
+        let messages = self.catalog().messages(chat_id)?;
+        let last = messages.iter().rev().find(|m| m.role == "assistant");
+        let citations = last.and_then(|m| m.details.as_ref()).and_then(|d| d.get("citations")).and_then(|c| c.as_array());
+        let mut files: Vec<PathBuf> = citations
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get("path").and_then(|p| p.as_str()).map(PathBuf::from))
+            .collect();
+        files.dedup();
+        Ok(files)
+    }
+
     pub fn chat_history(&self, chat_id: i64) -> Result<Vec<(String, String)>> {
         self.catalog().chat(chat_id)?;
         let messages = self.catalog().messages(chat_id)?;

@@ -198,6 +198,11 @@ impl Worker {
         let mut child = Command::new(&command.program)
             .args(&command.args)
             .env(MEMORY_ENV, limits.worker_memory_bytes.to_string())
+            // The memory limit is on address space. mimalloc (the `folio` binary's allocator)
+            // reserves 1 GiB arenas at its first allocation, before the worker sets the limit,
+            // and later allocations inside that reservation would escape it: without arenas,
+            // every large allocation is a fresh mapping the limit counts.
+            .env("MIMALLOC_ARENA_RESERVE", "0")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

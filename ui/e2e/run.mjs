@@ -107,10 +107,15 @@ try {
   step("stop a generation");
   await question.setValue("Describe everything the documents say about honey bees, their colony, their dances and honey, in detail.");
   await (await byId("send")).click();
-  await browser.waitUntil(async () => (await streaming.isExisting()) && (await streaming.getText()).length > 10, { timeout: 120000, timeoutMsg: "the second answer did not start" });
+  // Stop once words are streaming in (not while the "searching" note shows).
+  const writing = await browser.$('[data-testid="answer-streaming"][data-status="streaming"]');
+  await writing.waitForExist({ timeout: 120000, timeoutMsg: "the second answer did not start" });
   await (await byId("stop")).click();
   const stopped = await browser.$('[data-testid="answer"][data-status="stopped"]');
   await stopped.waitForExist({ timeout: 30000, timeoutMsg: "stopping did not take effect" });
+  const partial = await (await stopped.$('[data-testid="answer-body"]')).getText();
+  if (!partial.trim()) throw new Error("the stopped answer lost the text written before the stop");
+  console.log(`stopped answer keeps: ${partial.slice(0, 80)}…`);
   await shot("06-stopped");
   console.log("\nend-to-end: all steps passed");
 } catch (e) {

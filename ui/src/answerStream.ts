@@ -39,7 +39,14 @@ export function reduceAnswer(a: LiveAnswer, ev: AnswerEvent): LiveAnswer {
       return { ...a, text: a.text + ev.text, status: "streaming" };
     case "done":
       // The final text replaces the streamed one: the engine strips invented citation markers.
-      return { ...a, text: ev.answer.text, sources: ev.answer.sources.length ? ev.answer.sources : a.sources, answer: ev.answer, status: "done", stopping: false };
+      return {
+        ...a,
+        text: ev.answer.text,
+        sources: ev.answer.sources.length ? ev.answer.sources : a.sources,
+        answer: ev.answer,
+        status: ev.answer.stopped ? "stopped" : "done",
+        stopping: false,
+      };
     case "error":
       return { ...a, error: ev.message, status: a.stopping ? "stopped" : "error", stopping: false };
   }

@@ -14,6 +14,8 @@ export interface FinalAnswer {
   refused: boolean;
   nothingRelevant: boolean;
   droppedCitations: number;
+  /** Stopped by the user: the text is partial. */
+  stopped?: boolean;
 }
 
 /** Notes under an answer, in words. */
@@ -51,13 +53,14 @@ export class AnswerView {
 
   /** The answer while it streams (and its final state when it ends by stop or error). */
   showLive(a: LiveAnswer): void {
-    if (a.status === "done" && a.answer) {
+    if ((a.status === "done" || a.status === "stopped") && a.answer) {
       this.showFinal({
         text: a.answer.text,
         citations: a.answer.citations,
         refused: a.answer.refused,
         nothingRelevant: a.answer.nothing_relevant,
         droppedCitations: a.answer.dropped_citations,
+        stopped: a.status === "stopped",
       });
       return;
     }
@@ -83,11 +86,12 @@ export class AnswerView {
   showFinal(a: FinalAnswer): void {
     const targets = a.citations.map(fromCitation);
     this.el.dataset.testid = "answer";
-    this.el.dataset.status = "done";
+    this.el.dataset.status = a.stopped ? "stopped" : "done";
     this.el.setAttribute("aria-busy", "false");
     this.renderBody(a.text, targets);
     replaceChildren(
       this.footer,
+      a.stopped ? h("p", { class: "muted", "data-testid": "answer-stopped" }, "Stopped.") : null,
       this.cites.sourceList(targets),
       ...answerNotes(a).map((n) => h("p", { class: "muted note", "data-testid": "answer-note" }, n)),
       this.copyButton(a.text, targets),

@@ -145,6 +145,7 @@ export class ChatPanel {
       refused: m.details?.refused ?? false,
       nothingRelevant: false,
       droppedCitations: m.details?.dropped_citations ?? 0,
+      stopped: m.details?.stopped ?? false,
     });
     view.el.dataset.messageId = String(m.id);
     return view.el;

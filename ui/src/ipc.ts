@@ -71,6 +71,8 @@ export interface Answer {
   dropped_citations: number;
   refused: boolean;
   nothing_relevant: boolean;
+  /** The user stopped it: the text is what was written until then. */
+  stopped: boolean;
   query: string;
   language: "english" | "russian";
   sources: Source[];
@@ -95,6 +97,8 @@ export interface MessageDetails {
   citations: Citation[];
   refused: boolean;
   dropped_citations: number;
+  /** Absent in chats saved before answers could be stopped. */
+  stopped?: boolean;
 }
 
 export interface StoredMessage {

@@ -33,6 +33,15 @@ describe("reduceAnswer", () => {
     expect(a.status).toBe("stopped");
     expect(a.text).toBe("half an answer");
   });
+  it("a stopped answer ends stopped with the engine's partial text and its citations", () => {
+    let a: LiveAnswer = { ...startAnswer("q"), stopping: true };
+    a = reduceAnswer(a, { requestId: 1, kind: "token", text: "The valve is [1" });
+    const final = answerFixture({ text: "The valve is [1]", stopped: true });
+    a = reduceAnswer(a, { requestId: 1, kind: "done", answer: final });
+    expect(a.status).toBe("stopped");
+    expect(a.text).toBe("The valve is [1]");
+    expect(a.answer?.citations).toHaveLength(1);
+  });
 });
 
 describe("AnswerRouter", () => {

@@ -172,9 +172,11 @@ describe("keyboard", () => {
     press(document.body, "Escape");
     await settle();
     expect(calls.find((c) => c.cmd === "stop_answer")?.args).toEqual({ requestId: 12 });
-    await shellEmit("answer", { requestId: 12, kind: "done", answer: answerFixture({ text: "half", citations: [] }) });
+    await shellEmit("answer", { requestId: 12, kind: "done", answer: answerFixture({ text: "half", citations: [], stopped: true }) });
     await settle();
     expect(q(tid("answer-body")).textContent?.trim()).toBe("half");
+    expect(q(tid("answer")).dataset.status).toBe("stopped");
+    expect(q(tid("answer-stopped")).textContent).toBe("Stopped.");
     expect(q(tid("stop")).hidden).toBe(true);
 
     // Stop button, and the shell never closes the stream: the window closes it after a grace time.

@@ -116,6 +116,7 @@ export function answerFixture(extra: Partial<Answer> = {}): Answer {
     dropped_citations: 0,
     refused: false,
     nothing_relevant: false,
+    stopped: false,
     query: "how is the valve cleaned",
     language: "english",
     sources: [source(1, "/docs/manual.pdf", 12, "Clean the valve once a month with warm water.")],

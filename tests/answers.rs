@@ -1,0 +1,164 @@
+//! Cited answers end to end, on the real embedder and the real default model (qwen2.5-0.5b-instruct,
+//! fetched by the test command): citations resolve to real chunks and pages, a follow-up question
+//! retrieves the document of the conversation, nothing relevant gets the honest "not found", and
+//! a stopped answer says so.
+
+mod common;
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, OnceLock};
+
+use common::{index, open, write_pdf, E5};
+use folio::answer::{Answer, AskOptions};
+use folio::llm::{LoadOptions, LocalModel};
+use folio::Library;
+
+const MODEL: &str = "qwen2.5-0.5b-instruct.gguf";
+
+/// One model for all tests: loading it is the slow part, and answers take turns on it anyway.
+fn model() -> std::sync::MutexGuard<'static, LocalModel> {
+    static MODEL_SLOT: OnceLock<Mutex<LocalModel>> = OnceLock::new();
+    MODEL_SLOT
+        .get_or_init(|| {
+            let path = folio::models::models_dir().join(MODEL);
+            assert!(path.is_file(), "{} is missing; run scripts/fetch-models (the README's test command does)", path.display());
+            Mutex::new(LocalModel::load(&path, &LoadOptions::default()).expect("the model loads"))
+        })
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+fn options() -> AskOptions {
+    // Short answers keep the tests quick; what is checked is retrieval and citations.
+    AskOptions { max_answer_tokens: 48, ..AskOptions::default() }
+}
+
+fn ask(library: &Library, question: &str, options: &AskOptions) -> Answer {
+    library.ask(&mut model(), question, options, &AtomicBool::new(false), &mut |_| {}).expect("the answer runs")
+}
+
+fn name(path: &Path) -> &str {
+    path.file_name().unwrap().to_str().unwrap()
+}
+
+fn write(dir: &Path, file: &str, text: &str) {
+    std::fs::write(dir.join(file), text).unwrap();
+}
+
+#[test]
+fn citations_resolve_to_real_chunks_and_pages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    write_pdf(
+        &docs.join("field-guide.pdf"),
+        &[
+            "Lighthouses guide ships along rocky coasts.\nTheir lamps turn all night.",
+            "Honey bees tell each other where flowers are\nby dancing on the comb: the waggle dance.\nThe angle of the dance shows the direction of the flowers.",
+            "Green tea is brewed with water below boiling\nfor two to three minutes.",
+        ],
+        false,
+    );
+    write(&docs, "notes.txt", "Penguins cannot fly, but they swim very fast.");
+    let library = open(&tmp.path().join("lib"), E5);
+    index(&library, &[&docs]);
+
+    let answer = ask(&library, "How do honey bees tell each other where the flowers are?", &options());
+    assert!(!answer.nothing_relevant && !answer.sources.is_empty(), "{answer:?}");
+    let best = &answer.sources[0];
+    assert_eq!((name(&best.path), best.page), ("field-guide.pdf", Some(2)), "{:?}", answer.sources);
+
+    // Every source is made of real chunks of its file and page, and shows their text.
+    for source in &answer.sources {
+        let chunks = library.catalog().chunks(&source.chunk_ids).unwrap();
+        assert_eq!(chunks.len(), source.chunk_ids.len());
+        for chunk in &chunks {
+            assert_eq!((&chunk.path, chunk.page), (&source.path, source.page));
+            let head: String = chunk.text.chars().take(40).collect();
+            assert!(source.text.contains(head.trim()), "{:?} not in {:?}", chunk.text, source.text);
+        }
+    }
+    // Every citation names a source that was given, with its file, page and chunks; the answer
+    // cites the page that holds the answer.
+    assert!(!answer.citations.is_empty(), "{answer:?}");
+    for citation in &answer.citations {
+        let source = answer.sources.iter().find(|s| s.number == citation.number).expect("a cited number was given");
+        assert_eq!((&citation.path, citation.page, &citation.chunk_ids), (&source.path, source.page, &source.chunk_ids));
+    }
+    assert!(answer.citations.iter().any(|c| name(&c.path) == "field-guide.pdf" && c.page == Some(2)), "{:?}", answer.citations);
+    assert!(answer.text.contains("[1]") || answer.inferred_citations > 0, "{}", answer.text);
+}
+
+#[test]
+fn a_follow_up_retrieves_the_document_of_the_conversation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    write(&docs, "bees.txt", "Honey bees tell each other where flowers are by dancing. A honey bee worker lives about six weeks in summer.");
+    // Without the conversation, the follow-up's words match this one better.
+    write(&docs, "ants.txt", "How long do workers live? Ant workers live long: a worker ant lives up to seven years, and a queen ant up to thirty.");
+    let library = open(&tmp.path().join("lib"), E5);
+    index(&library, &[&docs]);
+
+    let first = ask(&library, "How do honey bees communicate?", &options());
+    assert_eq!(name(&first.sources[0].path), "bees.txt", "{:?}", first.sources);
+    let chat = first.chat_id.expect("the exchange is kept");
+
+    let follow_up = AskOptions { chat_id: Some(chat), ..options() };
+    let second = ask(&library, "How long do their workers live?", &follow_up);
+    assert!(second.query.contains("bees"), "the query keeps the conversation's subject: {}", second.query);
+    assert_eq!(name(&second.sources[0].path), "bees.txt", "{:?}", second.sources);
+    assert_eq!(library.chat_history(chat).unwrap().len(), 2);
+
+    // The same question outside the conversation goes to the ants: the difference is the follow-up.
+    let alone = ask(&library, "How long do their workers live?", &options());
+    assert_eq!(name(&alone.sources[0].path), "ants.txt", "{:?}", alone.sources);
+}
+
+#[test]
+fn an_empty_library_and_an_unrelated_question_get_not_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    let library = open(&tmp.path().join("lib"), E5);
+    let empty = ask(&library, "How do honey bees communicate?", &options());
+    assert!(empty.nothing_relevant && empty.refused && empty.citations.is_empty(), "{empty:?}");
+    assert_eq!(empty.text, "I could not find this in your documents.");
+
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    write(&docs, "tea.txt", "Green tea is brewed with water below boiling for two to three minutes.");
+    write(&docs, "bees.txt", "Honey bees tell each other where flowers are by dancing on the comb.");
+    index(&library, &[&docs]);
+    let unrelated = ask(&library, "Which team won the football World Cup in 1998?", &options());
+    assert!(unrelated.refused && unrelated.citations.is_empty(), "{unrelated:?}");
+    // In Russian too, answered in Russian.
+    let russian = ask(&library, "Какая команда выиграла чемпионат мира по футболу в 1998 году?", &options());
+    assert!(russian.refused && russian.citations.is_empty(), "{russian:?}");
+    assert!(russian.text.contains("документах"), "{}", russian.text);
+}
+
+#[test]
+fn a_stopped_answer_says_so_and_keeps_what_was_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    write(&docs, "bees.txt", "Honey bees tell each other where flowers are by dancing on the comb.");
+    let library = open(&tmp.path().join("lib"), E5);
+    index(&library, &[&docs]);
+
+    let cancel = AtomicBool::new(false);
+    let mut streamed = String::new();
+    let answer = library
+        .ask(&mut model(), "How do honey bees communicate?", &options(), &cancel, &mut |event| {
+            if let folio::answer::AskEvent::Text(text) = event {
+                streamed.push_str(&text);
+                // Stop after the first words, as the stop button does.
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+        .unwrap();
+    assert!(answer.stopped && !answer.refused, "{answer:?}");
+    assert!(!streamed.is_empty() && answer.generated_tokens < 8, "{answer:?}");
+    let chat = library.chat_history(answer.chat_id.unwrap()).unwrap();
+    assert_eq!(chat[0].1, answer.text);
+}
