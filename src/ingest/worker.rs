@@ -100,6 +100,9 @@ struct Request {
     /// If the file's content hash equals this, the worker answers `Unchanged` without extracting.
     known_hash: Option<String>,
     max_text_bytes: usize,
+    /// The time limit the parent enforces, so extractors can stop in time and keep what they have.
+    #[serde(default)]
+    time_limit_ms: Option<u64>,
 }
 
 /// A reply on the wire, with the worker's peak memory so far (the parent cannot measure it:
@@ -138,10 +141,12 @@ impl FileExtractor {
     }
 
     pub fn extract(&mut self, path: &Path, size: u64, known_hash: Option<&str>) -> Reply {
+        let timeout = self.limits.timeout_for(size);
         let request = Request {
             path: path.to_path_buf(),
             known_hash: known_hash.map(str::to_string),
             max_text_bytes: self.limits.max_text_bytes,
+            time_limit_ms: matches!(self.isolation, Isolation::Process(_)).then(|| timeout.as_millis() as u64),
         };
         let command = match &self.isolation {
             Isolation::InProcess => return serve(&request),
@@ -160,7 +165,6 @@ impl FileExtractor {
             }
         }
         let worker = self.worker.as_mut().expect("worker started above");
-        let timeout = self.limits.timeout_for(size);
         match worker.call(&request, timeout) {
             Ok(reply) => reply,
             Err(WorkerFailure::TimedOut) => {
@@ -383,6 +387,7 @@ fn limit_memory(_bytes: u64) {}
 
 /// Reads, hashes and extracts one file. Runs inside the worker (or in-process).
 fn serve(request: &Request) -> Reply {
+    super::extract::set_time_limit(request.time_limit_ms.map(Duration::from_millis));
     let bytes = match std::fs::read(&request.path) {
         Ok(bytes) => bytes,
         Err(e) => return Reply::Failed { hash: None, error: ExtractError::Unreadable(format!("cannot read it: {e}")) },

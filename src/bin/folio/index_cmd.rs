@@ -84,3 +84,35 @@ fn print_grouped(title: &str, files: &[(PathBuf, String)]) {
         }
     }
 }
+
+/// `folio extract FILE`: what the indexer would read from one file, in the same isolated worker
+/// and under the same limits, without touching the library. For checking a file that fails or
+/// reads badly.
+pub fn extract(path: &std::path::Path, json: bool) -> Result<()> {
+    use folio::ingest::worker::{ExtractLimits, FileExtractor, Isolation, Reply, WorkerCommand};
+    let size = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?.len();
+    let mut extractor = FileExtractor::new(Isolation::Process(WorkerCommand::current_exe()?), ExtractLimits::default());
+    let reply = extractor.extract(path, size, None);
+    if json {
+        crate::output::print_json(&reply);
+        return Ok(());
+    }
+    match reply {
+        Reply::Extracted { extractor, extraction, .. } => {
+            for page in &extraction.pages {
+                match page.number {
+                    Some(n) => println!("--- page {n} ---"),
+                    None => println!("---"),
+                }
+                println!("{}", page.text);
+            }
+            eprintln!("read by: {extractor}; {} pages", extraction.pages.len());
+            for warning in &extraction.warnings {
+                eprintln!("warning: {warning}");
+            }
+            Ok(())
+        }
+        Reply::Failed { error, .. } => anyhow::bail!("{}: {error}", path.display()),
+        Reply::Unchanged { .. } => unreachable!("no known hash was given"),
+    }
+}

@@ -59,6 +59,8 @@ enum Command {
     },
     /// Folders, files per status, chunks, embedder and index sizes
     Status,
+    /// Show the text Folio reads from a file, page by page, and its warnings (nothing is indexed)
+    Extract { path: PathBuf },
     /// Ask a question about the library: a streamed answer citing file, page and passage
     Ask {
         question: String,
@@ -187,6 +189,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Extract { path } => index_cmd::extract(path, cli.json),
         Command::Status => {
             let library = open(&cli, None)?;
             let status = library.status()?;

@@ -1,15 +1,32 @@
 //! Text extraction: one extractor per format behind one seam.
 //!
-//! An extractor turns a file's bytes into pages of plain text. Formats without pages (text, HTML)
-//! give one page without a number. Extractors run inside the isolated worker (see `worker.rs`), so
-//! one that panics, hangs or eats memory fails its file only.
+//! An extractor turns a file's bytes into pages of plain text. Formats without pages (text, HTML,
+//! DOCX) give one page without a number; PDF pages, PPTX slides, EPUB chapters and spreadsheet
+//! sheets are numbered from 1. Extractors run inside the isolated worker (see `worker.rs`), so one
+//! that panics, hangs or eats memory fails its file only; on top of that, each bounds its own work
+//! (archive sizes, XML depth, the time limit the worker passes in) so that hostile input fails with
+//! a reason that says what happened rather than with a killed worker.
 
-mod html;
+mod archive;
+mod docx;
+mod eml;
+mod epub;
+pub mod html;
 mod markdown;
+mod ocr;
+mod odt;
 mod pdf;
+mod pdf_repair;
+mod pptx;
+pub mod quality;
+mod rtf;
+mod spreadsheet;
 pub mod text;
+mod xml;
 
 use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +48,15 @@ pub enum ExtractError {
     Encrypted,
     #[error("no text found ({0})")]
     NoText(String),
+    /// Pages are images without a text layer; the message says what would read them.
+    #[error("needs OCR: {0}")]
+    NeedsOcr(String),
+    /// Text is there but decodes to nonsense (fonts without a Unicode map, a wrong code page).
+    #[error("unreadable text: {0}")]
+    UnreadableText(String),
+    /// The file exceeds a safety limit (an archive bomb, absurd nesting); says which.
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 /// What an extractor gives back: the pages, and notes on what it could not read (shown to the user).
@@ -55,10 +81,46 @@ pub trait Extractor: Sync {
     fn extract(&self, path: &Path, bytes: &[u8]) -> Result<Extraction, ExtractError>;
 }
 
-static EXTRACTORS: &[&dyn Extractor] = &[&pdf::Pdf, &html::Html, &markdown::Markdown, &text::PlainText];
+static EXTRACTORS: &[&dyn Extractor] = &[
+    &pdf::Pdf,
+    &docx::Docx,
+    &pptx::Pptx,
+    &spreadsheet::Workbook,
+    &spreadsheet::Csv,
+    &odt::OpenDocument,
+    &epub::Epub,
+    &rtf::Rtf,
+    &eml::Email,
+    &html::Html,
+    &markdown::Markdown,
+    &text::PlainText,
+];
 
 /// Bumped whenever an extractor reads files differently, so failed files get another try.
-pub const EXTRACTOR_VERSION: i64 = 1;
+/// 2: Office, e-book, RTF and e-mail formats; PDF fallback reader, repair, OCR and garbage checks.
+pub const EXTRACTOR_VERSION: i64 = 2;
+
+/// When the extraction under way must be finished: the worker sets it from the time limit its
+/// parent enforces, so that slow extractors (OCR, very long PDFs) stop in time and keep what they
+/// have instead of being killed with nothing. One extraction runs at a time per worker process.
+static DEADLINE: Mutex<Option<Instant>> = Mutex::new(None);
+
+/// Starts the clock for one extraction (`None`: no limit, as in-process extraction has).
+pub fn set_time_limit(limit: Option<Duration>) {
+    // A share of the limit stays in reserve for finishing up and sending the reply.
+    let usable = limit.map(|l| l.saturating_sub((l / 6).max(Duration::from_millis(300))));
+    *DEADLINE.lock().unwrap_or_else(|p| p.into_inner()) = usable.map(|u| Instant::now() + u);
+}
+
+/// Time an extractor may still spend, if there is a limit.
+pub fn time_left() -> Option<Duration> {
+    DEADLINE.lock().unwrap_or_else(|p| p.into_inner()).map(|d| d.saturating_duration_since(Instant::now()))
+}
+
+/// Whether an extractor should stop optional or incremental work now and keep what it has.
+pub fn out_of_time() -> bool {
+    time_left().is_some_and(|left| left.is_zero())
+}
 
 /// The extractor for a path, by extension; text-like files without an extension are plain text.
 pub fn extractor_for(path: &Path) -> Option<&'static dyn Extractor> {
@@ -128,5 +190,33 @@ mod tests {
         assert_eq!(extractor_for(Path::new("x.rs")).unwrap().name(), "text");
         assert_eq!(extractor_for(Path::new("README")).unwrap().name(), "text");
         assert!(extractor_for(Path::new("x.exe")).is_none());
+        for (file, name) in [
+            ("a.docx", "docx"),
+            ("a.pptx", "pptx"),
+            ("a.xlsx", "spreadsheet"),
+            ("a.ods", "spreadsheet"),
+            ("a.csv", "csv"),
+            ("a.odt", "opendocument"),
+            ("a.epub", "epub"),
+            ("a.rtf", "rtf"),
+            ("a.eml", "email"),
+            ("a.yaml", "text"),
+            ("Cargo.lock", "text"),
+            ("a.f90", "text"),
+        ] {
+            assert_eq!(extractor_for(Path::new(file)).map(|x| x.name()), Some(name), "{file}");
+        }
+    }
+
+    #[test]
+    fn every_extension_has_one_extractor() {
+        let mut seen = std::collections::HashSet::new();
+        for x in EXTRACTORS {
+            for ext in x.extensions() {
+                assert!(seen.insert(*ext), "{ext} is claimed twice");
+                assert_eq!(*ext, ext.to_ascii_lowercase());
+            }
+        }
+        assert!(seen.len() > 120, "{} extensions", seen.len());
     }
 }
