@@ -4,6 +4,7 @@
 use minijinja::{context, Environment};
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::civil_from_days;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,18 +100,6 @@ fn messages_value(messages: &[Message]) -> minijinja::Value {
 const MONTHS: [&str; 12] =
     ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + (m <= 2) as i64, m, d)
-}
 
 #[cfg(test)]
 mod tests {
@@ -141,11 +130,5 @@ mod tests {
         assert_eq!(t.render(&[Message::new("user", "  hi ")], false).unwrap(), "HI");
         let err = t.render(&[Message::new("system", "x")], false).unwrap_err().to_string();
         assert!(err.contains("user first"), "{err}");
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
     }
 }

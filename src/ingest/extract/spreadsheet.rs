@@ -13,6 +13,7 @@ use std::path::Path;
 use calamine::{DataRef, Reader as _};
 
 use super::archive::Archive;
+use crate::calendar::civil_from_days;
 use super::xml::{attr, walk, Node};
 use super::{out_of_time, text, tidy, ExtractError, Extraction, Extractor, Page};
 
@@ -322,18 +323,6 @@ fn excel_date(serial: f64) -> Option<String> {
     })
 }
 
-/// Howard Hinnant's days-to-civil conversion.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
 
 fn calamine_error(e: impl std::fmt::Display) -> ExtractError {
     let detail = e.to_string();

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::config::{Activation, Arch, Config};
 use super::kernels::formats::{dequantize_row, WeightType};
-use super::kernels::{matmul_batch, QMatrix};
+use super::kernels::{f16_vec, matmul_batch, QMatrix};
 use super::ops::{add_bias, add_in_place, gelu_tanh_mul, rms_norm, rms_norm_into, silu_mul, RopeTable};
 use crate::error::{Error, Result};
 use crate::llm::gguf::GgufFile;
@@ -320,22 +320,22 @@ fn attention(c: &Config, q: &[f32], k_cache: &[f16], v_cache: &[f16], start: usi
             let inv = 1.0 / sum;
             o.iter_mut().for_each(|a| *a *= inv);
         } else {
-            let qh16: Vec<f32> = qh.iter().map(|v| f16::from_f32(*v).to_f32()).collect();
+            // llama.cpp's CPU attention: the query rounded to f16, online softmax, values
+            // accumulated in f16.
+            let qh16: Vec<f16> = qh.iter().map(|v| f16::from_f32(*v)).collect();
             let mut acc = vec![f16::ZERO; hd];
             let (mut sum, mut max) = (0f32, f32::NEG_INFINITY);
             for j in first..=pos {
-                let s = (qh16.iter().zip(key(j)).map(|(a, b)| (*a as f64) * b.to_f64()).sum::<f64>() as f32) * c.attn_scale;
+                let s = (f16_vec::dot(&qh16, key(j)) as f32) * c.attn_scale;
                 let (mut ms, mut vs) = (1f32, 1f32);
                 if s > max {
                     ms = (max - s).exp();
                     max = s;
-                    acc.iter_mut().for_each(|a| *a = f16::from_f32(a.to_f32() * ms));
+                    f16_vec::scale(&mut acc, ms);
                 } else {
                     vs = (s - max).exp();
                 }
-                for (a, b) in acc.iter_mut().zip(value(j)) {
-                    *a = f16::from_f32(b.to_f32().mul_add(vs, a.to_f32()));
-                }
+                f16_vec::mad(&mut acc, value(j), vs);
                 sum = sum * ms + vs;
             }
             let inv = if sum == 0.0 { 0.0 } else { 1.0 / sum };

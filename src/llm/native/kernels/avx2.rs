@@ -288,10 +288,9 @@ pub unsafe fn dot_simple<const W: u8>(row: &[u8], act: &Q8Row) -> f32 {
     let (qs, ds, sums, ss) = (act.qs.as_ptr(), act.d.as_ptr(), act.sums.as_ptr(), act.s.as_ptr());
     let exact_sum = matches!(wtype, WeightType::Q4_0 | WeightType::Q5_0);
     let ones = _mm256_set1_epi16(1);
-    let mut acc = [_mm256_setzero_ps(); 2];
-    let mut corr = 0f32;
     let p = row.as_ptr();
-    for b in 0..blocks {
+    // d·(w·a) of one block, and its offset term.
+    let block = |b: usize| -> (__m256, __m256, f32) {
         let (w, d, c) = unpack_simple(wtype, p.add(b * bytes));
         let a = _mm256_loadu_si256(qs.add(b * 32) as *const __m256i);
         let da = *ds.add(b);
@@ -301,10 +300,28 @@ pub unsafe fn dot_simple<const W: u8>(row: &[u8], act: &Q8Row) -> f32 {
             _mm256_maddubs_epi16(w, a)
         };
         let v = _mm256_cvtepi32_ps(_mm256_madd_epi16(prod, ones));
-        acc[b & 1] = _mm256_fmadd_ps(v, _mm256_set1_ps(d * da), acc[b & 1]);
-        corr += c * if exact_sum { da * *sums.add(b) as f32 } else { *ss.add(b) };
+        (v, _mm256_set1_ps(d * da), c * if exact_sum { da * *sums.add(b) as f32 } else { *ss.add(b) })
+    };
+    // Two accumulators, even and odd blocks, named rather than an array indexed by the block
+    // number: that kept them in memory, a store and a reload on every block.
+    let (mut even, mut odd) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut corr = 0f32;
+    let mut b = 0;
+    while b + 1 < blocks {
+        let (v, s, c) = block(b);
+        even = _mm256_fmadd_ps(v, s, even);
+        corr += c;
+        let (v, s, c) = block(b + 1);
+        odd = _mm256_fmadd_ps(v, s, odd);
+        corr += c;
+        b += 2;
     }
-    hsum(_mm256_add_ps(acc[0], acc[1])) + corr
+    if b < blocks {
+        let (v, s, c) = block(b);
+        even = _mm256_fmadd_ps(v, s, even);
+        corr += c;
+    }
+    hsum(_mm256_add_ps(even, odd)) + corr
 }
 
 /// The simple format a const parameter stands for (0 Q4_0, 1 Q4_1, 2 Q5_0, 3 Q5_1, 4 Q8_0).

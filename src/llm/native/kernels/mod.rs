@@ -5,6 +5,7 @@
 //! kernel the CPU has (chosen at run time). Weights stay in the GGUF file's memory map: nothing is
 //! copied or repacked, so a model costs its file size in (shared, evictable) page cache.
 
+pub mod f16_vec;
 pub mod formats;
 pub mod gemm;
 pub mod scalar;
