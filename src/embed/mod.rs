@@ -21,6 +21,9 @@ use crate::models::{embedder_dir, embedder_spec, EmbedderSpec};
 /// small enough that attention scores stay in cache-friendly sizes.
 const BATCH_TOKENS: usize = 8192;
 const MAX_BATCH: usize = 64;
+/// Attention score elements in one batch (rows × length²) at most: the score tensors grow with
+/// the square of the length, and at 8192 tokens of 512-token chunks they took gigabytes.
+const BATCH_ATTENTION: usize = 8192 * 128;
 
 pub struct Embedder {
     spec: EmbedderSpec,
@@ -106,7 +109,10 @@ impl Embedder {
         let mut start = 0;
         while start < order.len() {
             let longest = ids[order[start]].len().max(1);
-            let count = (BATCH_TOKENS / longest).clamp(1, MAX_BATCH).min(order.len() - start);
+            let count = (BATCH_TOKENS / longest)
+                .min(BATCH_ATTENTION / (longest * longest))
+                .clamp(1, MAX_BATCH)
+                .min(order.len() - start);
             let batch = &order[start..start + count];
             let pooled = self.forward(batch.iter().map(|&i| ids[i].as_slice()), count, longest)?;
             for (row, &i) in batch.iter().enumerate() {

@@ -362,6 +362,15 @@ fn protocol_output() -> io::Result<std::io::Stdout> {
 }
 
 fn own_peak_rss_kib() -> u64 {
+    // The high-water mark of this process image. getrusage's figure would not do: a child
+    // inherits its parent's peak at fork, and the indexer has the embedder loaded by then.
+    #[cfg(target_os = "linux")]
+    if let Some(kib) = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())))
+    {
+        return kib;
+    }
     #[cfg(unix)]
     {
         // SAFETY: getrusage fills the struct we pass.

@@ -32,6 +32,11 @@ pub struct Census {
     /// Letters of the Latin-1 supplement (À–ÿ): a few in French or German, most of the letters
     /// when Cyrillic or Greek bytes were decoded as Windows-1252.
     pub latin1_letters: usize,
+    /// Characters of the upper half of Adobe's StandardEncoding (Æ Ł Œ æ ı ł œ ß ª º and the
+    /// spacing accents ´ ¨ ˜ ˇ …): what a Cyrillic font without a Unicode map (TeX's T2A) comes out
+    /// as when its codes are read as standard Latin. A few in Danish or German, a third of a
+    /// Russian page.
+    pub standard_encoding_marks: usize,
     /// Words of three or more letters.
     pub words: usize,
     /// Of those, written "пРИВЕТ": lower case first, upper case after — KOI8-R read as Windows-1251
@@ -44,12 +49,46 @@ pub struct Census {
     pub one_letter_tokens: usize,
 }
 
+/// Characters of dot leaders and rules ("Introduction . . . . . 3", "Index.........12").
+fn is_leader(ch: char) -> bool {
+    matches!(ch, '.' | '·' | '…' | '_' | '-' | '–' | '—' | '─')
+}
+
 pub fn census(text: &str) -> Census {
     let mut c = Census::default();
     for token in text.split_whitespace() {
+        // Leaders say nothing about whether the text decoded well, and a table of contents is
+        // mostly leaders: a token that is only leaders, and runs of three or more inside a
+        // token, are left out of the counts.
+        if token.chars().all(is_leader) {
+            continue;
+        }
+        let chars: Vec<char> = token.chars().collect();
+        let in_leader_run = |i: usize| {
+            let ch = chars[i];
+            is_leader(ch) && {
+                let (mut a, mut b) = (i, i);
+                while a > 0 && chars[a - 1] == ch {
+                    a -= 1;
+                }
+                while b + 1 < chars.len() && chars[b + 1] == ch {
+                    b += 1;
+                }
+                b - a >= 2
+            }
+        };
         let mut letters_in_token = 0usize;
-        for ch in token.chars() {
+        for (i, &ch) in chars.iter().enumerate() {
+            if in_leader_run(i) {
+                continue;
+            }
             c.visible += 1;
+            if matches!(
+                ch,
+                'Æ' | 'Ł' | 'Œ' | 'æ' | 'ı' | 'ł' | 'œ' | 'ß' | 'ª' | 'º' | 'Ø' | 'ø' | '´' | '¨' | '˜' | 'ˇ' | '˝' | '˛' | '¯' | '˘' | '˙' | '˚' | '¸' | 'ˆ' | '¿' | '¡'
+            ) {
+                c.standard_encoding_marks += 1;
+            }
             if ch.is_alphabetic() {
                 c.letters += 1;
                 letters_in_token += 1;
@@ -116,6 +155,9 @@ pub fn assess(text: &str) -> Verdict {
             100.0 * share(c.letters + c.digits, c.visible)
         ));
     }
+    if c.standard_encoding_marks >= 20 && share(c.standard_encoding_marks, c.visible) > 0.10 {
+        return Verdict::Garbage("a font without a Unicode map read as standard Latin (its letters are accents and ligatures)".into());
+    }
     if c.letters >= 40 && share(c.latin1_letters, c.letters) > 0.35 {
         return Verdict::Garbage("its letters come from the wrong code page (Cyrillic or Greek read as Latin-1)".into());
     }
@@ -167,6 +209,22 @@ mod tests {
         assert!(!garbage("fn main() { let x = vec![1, 2, 3]; println!(\"{x:?}\"); } // 42"));
         assert!(!garbage("∑ α_i x_i ≤ β, ∀ i ∈ {1, …, n}; see eq. (3.14) and Table 2 for the values of x and y"));
         assert!(!garbage("12"));
+    }
+
+    #[test]
+    fn tables_of_contents_are_text() {
+        let toc = "Contents\n1 Introduction . . . . . . . . . . . . . . . . . . . . 3\n2 Getting started .............. 17\n\
+            2.1 dimnames . . . . . . . . . . . . . . . . . . . . . . . . 161\n2.2 dontCheck . . . . . . . . . . . . . . . . . . . 165\n\
+            2.3 double . . . . . . . . . . . . . . . . . . . . . . . . . 166\n2.4 dput ______________ 168\n";
+        assert_eq!(assess(toc), Verdict::Good);
+        // A Russian page in a T2A font read through Adobe's StandardEncoding (texlive-ru.pdf).
+        let t2a = "1 ´´¯˜¯˝¨¯ 3 T E X Live  æŒ æ ¨,   ºŁ  DVD T E X Collection¿. Ł DVD æææ ªŁ ººØ T E X. ´ º  2.1  ŒŒ Łæ \
+            æŁ - Œª DVD. ¨ T E X Live, Ł T E X Collection Łæ ªŁ ººØ T E X. ´  Œ  æ Łæ T E X Live.";
+        assert!(garbage(t2a), "{:?}", assess(t2a));
+        // German and Danish keep their ß and æ.
+        assert_eq!(assess("Die Straße ist groß, und der Fuß tut weh. Blåbærgrød med fløde er en dansk ret, sæt den på bordet."), Verdict::Good);
+        // Leaders alone do not make garbage text good.
+        assert!(garbage(&format!("{} . . . . . . . . 12", "\u{e000}\u{e001}\u{e002} ".repeat(10))));
     }
 
     #[test]
