@@ -173,6 +173,7 @@ pub fn bench(model_args: &ModelArgs, prompt: usize, generate: usize, repetitions
         println!("{} on {} ({} threads)", report.model, report.device, report.threads);
         println!("prompt processing  pp{:<4} {:>8.1} t/s   runs {:?}", report.prompt_tokens, report.prompt_tokens_per_second, rounded(&report.prompt_tokens_per_second_runs));
         println!("generation         tg{:<4} {:>8.1} t/s   runs {:?}", report.generated_tokens, report.generate_tokens_per_second, rounded(&report.generate_tokens_per_second_runs));
+        println!("generation after the {}-token prompt {:.1} t/s", report.prompt_tokens, report.generate_after_prompt_tokens_per_second);
         println!("time to first token ({} prompt tokens) {:.2} s", report.prompt_tokens, report.time_to_first_token_seconds);
         println!(
             "second chat turn: first token after {:.2} s reusing {} cached tokens, {:.2} s from scratch",
