@@ -304,18 +304,14 @@ fn attention(c: &Config, q: &[f32], k_cache: &[f16], v_cache: &[f16], start: usi
         let key = |j: usize| &k_cache[j * kv + kvh * hd..j * kv + (kvh + 1) * hd];
         let value = |j: usize| &v_cache[j * kv + kvh * hd..j * kv + (kvh + 1) * hd];
         if n >= TILED_FROM {
-            let scores: Vec<f32> = (first..=pos)
-                .map(|j| qh.iter().zip(key(j)).map(|(a, b)| a * b.to_f32()).sum::<f32>() * c.attn_scale)
-                .collect();
+            let scores: Vec<f32> = (first..=pos).map(|j| f16_vec::dot_f32(qh, key(j)) * c.attn_scale).collect();
             let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             o.fill(0.0);
             let mut sum = 0f32;
             for (s, j) in scores.iter().zip(first..=pos) {
                 let w = (s - max).exp();
                 sum += w;
-                for (a, b) in o.iter_mut().zip(value(j)) {
-                    *a = b.to_f32().mul_add(w, *a);
-                }
+                f16_vec::axpy_f32(o, value(j), w);
             }
             let inv = 1.0 / sum;
             o.iter_mut().for_each(|a| *a *= inv);

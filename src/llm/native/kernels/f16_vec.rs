@@ -50,6 +50,44 @@ pub fn scale(y: &mut [f16], v: f32) {
     }
 }
 
+/// Σ x·y for an f32 query against f16 keys, in eight f32 lanes (the prompt's attention, where
+/// no bit-exact agreement with llama.cpp is sought).
+pub fn dot_f32(x: &[f32], y: &[f16]) -> f32 {
+    assert_eq!(x.len(), y.len());
+    #[cfg(target_arch = "x86_64")]
+    if simd() {
+        // SAFETY: as in `dot`.
+        return unsafe { x86::dot_f32(x, y) };
+    }
+    let whole = x.len() / 8 * 8;
+    let mut lanes = [0f32; 8];
+    for i in (0..whole).step_by(8) {
+        for (l, lane) in lanes.iter_mut().enumerate() {
+            *lane = x[i + l].mul_add(y[i + l].to_f32(), *lane);
+        }
+    }
+    // The order of `hsum`: halves, then pairs, then the last two.
+    let h: [f32; 4] = std::array::from_fn(|l| lanes[l] + lanes[l + 4]);
+    let mut sum = (h[0] + h[2]) + (h[1] + h[3]);
+    for k in whole..x.len() {
+        sum = x[k].mul_add(y[k].to_f32(), sum);
+    }
+    sum
+}
+
+/// out ← out + x·w for f16 values into f32.
+pub fn axpy_f32(out: &mut [f32], x: &[f16], w: f32) {
+    assert_eq!(out.len(), x.len());
+    #[cfg(target_arch = "x86_64")]
+    if simd() {
+        // SAFETY: as in `dot`.
+        return unsafe { x86::axpy_f32(out, x, w) };
+    }
+    for (a, b) in out.iter_mut().zip(x) {
+        *a = b.to_f32().mul_add(w, *a);
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 fn simd() -> bool {
     static SIMD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -111,6 +149,36 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx2,fma,f16c")]
+    pub unsafe fn dot_f32(x: &[f32], y: &[f16]) -> f32 {
+        let whole = x.len() / 8 * 8;
+        let mut acc = _mm256_setzero_ps();
+        for i in (0..whole).step_by(8) {
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(x.as_ptr().add(i)), load(y.as_ptr().add(i)), acc);
+        }
+        let h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps::<1>(acc));
+        let h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        let h = _mm_add_ss(h, _mm_movehdup_ps(h));
+        let mut sum = _mm_cvtss_f32(h);
+        for k in whole..x.len() {
+            sum = x[k].mul_add(y[k].to_f32(), sum);
+        }
+        sum
+    }
+
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub unsafe fn axpy_f32(out: &mut [f32], x: &[f16], w: f32) {
+        let whole = x.len() / 8 * 8;
+        let vw = _mm256_set1_ps(w);
+        let po = out.as_mut_ptr();
+        for i in (0..whole).step_by(8) {
+            _mm256_storeu_ps(po.add(i), _mm256_fmadd_ps(load(x.as_ptr().add(i)), vw, _mm256_loadu_ps(po.add(i))));
+        }
+        for k in whole..x.len() {
+            out[k] = x[k].to_f32().mul_add(w, out[k]);
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn mad(y: &mut [f16], x: &[f16], v: f32) {
         let whole = x.len() / 8 * 8;
         let vv = _mm256_set1_ps(v);
@@ -166,6 +234,16 @@ mod tests {
             scale(&mut a, 0.61);
             b.iter_mut().for_each(|p| *p = f16::from_f32(p.to_f32() * 0.61));
             assert_eq!(a, b, "scale, n = {n}");
+        }
+        // The f32-query forms against a plain sum (their lane order differs from it).
+        for n in [64, 80, 7] {
+            let (x, y) = (values(n, 3), values(n, 4));
+            let xf: Vec<f32> = x.iter().map(|v| v.to_f32()).collect();
+            let plain: f32 = xf.iter().zip(&y).map(|(a, b)| a * b.to_f32()).sum();
+            assert!((dot_f32(&xf, &y) - plain).abs() < 1e-4, "dot_f32, n = {n}");
+            let mut out = vec![1f32; n];
+            axpy_f32(&mut out, &y, 0.5);
+            assert!(out.iter().zip(&y).all(|(o, b)| *o == b.to_f32().mul_add(0.5, 1.0)), "axpy_f32, n = {n}");
         }
         let exact: f64 = values(64, 1).iter().zip(values(64, 2)).map(|(a, b)| a.to_f64() * b.to_f64()).sum();
         assert!((dot(&values(64, 1), &values(64, 2)) - exact).abs() < 1e-12);
