@@ -20,6 +20,7 @@ use crate::library::Library;
 use crate::llm::sampling::SamplingOptions;
 use crate::llm::{GenerateOptions, LocalModel};
 use crate::search::SearchMode;
+use crate::store::chats::StoredMessage;
 pub use language::Language;
 pub use packing::Source;
 pub use rewrite::Rewrite;
@@ -183,16 +184,20 @@ impl Library {
     ) -> Result<Answer> {
         let started = Instant::now();
         let language = Language::detect(question);
-        let history = match options.chat_id {
-            Some(id) => self.chat_history(id)?,
-            None => Vec::new(),
+        // The chat's messages, read once: its earlier turns and the files its last answer cited.
+        let (history, cited) = match options.chat_id {
+            Some(id) => {
+                self.catalog().chat(id)?;
+                let messages = self.catalog().messages(id)?;
+                (question_answer_pairs(&messages), files_cited_last(&messages))
+            }
+            None => (Vec::new(), Vec::new()),
         };
         let query = rewrite::standalone_query(Some(model), &history, question, options.rewrite)?;
         events(AskEvent::Query(query.clone()));
 
         let mut ranked = self.retrieve(&query, SearchMode::Hybrid, options.retrieve_k)?;
-        if let Some(chat_id) = options.chat_id {
-            let cited = self.files_cited_last(chat_id)?;
+        if !cited.is_empty() {
             let chunks = self.catalog().chunks(&ranked.iter().map(|r| r.chunk_id).collect::<Vec<_>>())?;
             favour_files(&mut ranked, &chunks, &cited);
         }
@@ -293,35 +298,36 @@ impl Library {
     }
 
     /// Earlier (question, answer) pairs of a chat.
-    /// The files the chat's last answer cited.
-    fn files_cited_last(&self, chat_id: i64) -> Result<Vec<PathBuf>> {
-        let messages = self.catalog().messages(chat_id)?;
-        let last = messages.iter().rev().find(|m| m.role == "assistant");
-        let citations = last.and_then(|m| m.details.as_ref()).and_then(|d| d.get("citations")).and_then(|c| c.as_array());
-        let mut files: Vec<PathBuf> = citations
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c.get("path").and_then(|p| p.as_str()).map(PathBuf::from))
-            .collect();
-        files.dedup();
-        Ok(files)
-    }
-
     pub fn chat_history(&self, chat_id: i64) -> Result<Vec<(String, String)>> {
         self.catalog().chat(chat_id)?;
-        let messages = self.catalog().messages(chat_id)?;
-        let mut pairs = Vec::new();
-        let mut question: Option<String> = None;
-        for m in messages {
-            match m.role.as_str() {
-                "user" => question = Some(m.content),
-                _ => {
-                    if let Some(q) = question.take() {
-                        pairs.push((q, m.content));
-                    }
+        Ok(question_answer_pairs(&self.catalog().messages(chat_id)?))
+    }
+}
+
+/// A chat's (question, answer) pairs, oldest first.
+fn question_answer_pairs(messages: &[StoredMessage]) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let mut question: Option<&str> = None;
+    for m in messages {
+        match m.role.as_str() {
+            "user" => question = Some(&m.content),
+            _ => {
+                if let Some(q) = question.take() {
+                    pairs.push((q.to_string(), m.content.clone()));
                 }
             }
         }
-        Ok(pairs)
     }
+    pairs
+}
+
+/// The files the chat's last answer cited.
+fn files_cited_last(messages: &[StoredMessage]) -> Vec<PathBuf> {
+    let last = messages.iter().rev().find(|m| m.role == "assistant");
+    let citations = last.and_then(|m| m.details.as_ref()).and_then(|d| d.get("citations")).and_then(|c| c.as_array());
+    citations
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("path").and_then(|p| p.as_str()).map(PathBuf::from))
+        .collect()
 }

@@ -54,6 +54,21 @@ fn is_leader(ch: char) -> bool {
     matches!(ch, '.' | '·' | '…' | '_' | '-' | '–' | '—' | '─')
 }
 
+/// For each character, whether it lies in a run of three or more of the same leader character.
+/// One pass: a token can be a hundred thousand dots long.
+fn leader_run_mask(chars: &[char]) -> Vec<bool> {
+    let mut mask = vec![false; chars.len()];
+    let mut start = 0;
+    while start < chars.len() {
+        let end = start + chars[start..].iter().take_while(|&&c| c == chars[start]).count();
+        if is_leader(chars[start]) && end - start >= 3 {
+            mask[start..end].fill(true);
+        }
+        start = end;
+    }
+    mask
+}
+
 pub fn census(text: &str) -> Census {
     let mut c = Census::default();
     for token in text.split_whitespace() {
@@ -64,22 +79,10 @@ pub fn census(text: &str) -> Census {
             continue;
         }
         let chars: Vec<char> = token.chars().collect();
-        let in_leader_run = |i: usize| {
-            let ch = chars[i];
-            is_leader(ch) && {
-                let (mut a, mut b) = (i, i);
-                while a > 0 && chars[a - 1] == ch {
-                    a -= 1;
-                }
-                while b + 1 < chars.len() && chars[b + 1] == ch {
-                    b += 1;
-                }
-                b - a >= 2
-            }
-        };
+        let leader_runs = leader_run_mask(&chars);
         let mut letters_in_token = 0usize;
-        for (i, &ch) in chars.iter().enumerate() {
-            if in_leader_run(i) {
+        for (&ch, &in_run) in chars.iter().zip(&leader_runs) {
+            if in_run {
                 continue;
             }
             c.visible += 1;
