@@ -162,3 +162,58 @@ fn a_stopped_answer_says_so_and_keeps_what_was_written() {
     let chat = library.chat_history(answer.chat_id.unwrap()).unwrap();
     assert_eq!(chat[0].1, answer.text);
 }
+
+#[test]
+fn a_russian_question_about_english_documents_is_answered_from_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    write(&docs, "bees.txt", "Honey bees tell each other where flowers are by dancing on the comb: the waggle dance.");
+    write(&docs, "tea.txt", "Green tea is brewed with water below boiling for two to three minutes.");
+    let library = open(&tmp.path().join("lib"), E5);
+    index(&library, &[&docs]);
+
+    let question = "Как медоносные пчёлы сообщают друг другу, где находятся цветы?";
+    let ranked = library.retrieve(question, folio::SearchMode::Hybrid, 24).unwrap();
+    let gate = folio::answer::gate::judge(&library, &ranked, folio::answer::Language::Russian, None).unwrap();
+    // The passage is further from the question than one in the same language would be; the
+    // cross-lingual line lets it through, the same-language line would not have to.
+    assert!(gate.cross_lingual && gate.relevant(), "{gate:?}");
+    assert!(gate.threshold < folio::answer::gate::min_similarity(E5, false), "{gate:?}");
+
+    let answer = ask(&library, question, &options());
+    assert!(!answer.nothing_relevant && !answer.refused, "{answer:?}");
+    assert_eq!(name(&answer.sources[0].path), "bees.txt", "{:?}", answer.sources);
+    assert!(answer.citations.iter().any(|c| name(&c.path) == "bees.txt"), "{answer:?}");
+}
+
+#[test]
+fn the_gate_calibration_separates_indexed_from_held_out_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    write(&docs, "a-bees.txt", "Honey bees tell each other where flowers are by dancing on the comb.");
+    write(&docs, "b-tea.txt", "Green tea is brewed with water below boiling for two to three minutes.");
+    // Held out (last by name): its questions should be stopped.
+    write(&docs, "z-volcano.txt", "Mount Etna in Sicily is the most active volcano in Europe.");
+    let questions = tmp.path().join("questions.jsonl");
+    let line = |q: &str, doc: &str| format!("{{\"id\": \"{doc}\", \"question\": \"{q}\", \"answers\": [], \"doc\": \"{doc}\"}}\n");
+    let text = [
+        line("How do honey bees show where flowers are?", "a-bees.txt"),
+        line("How long should green tea be brewed?", "b-tea.txt"),
+        line("Which is the most active volcano in Europe?", "z-volcano.txt"),
+    ]
+    .concat();
+    std::fs::write(&questions, text).unwrap();
+
+    let set = folio::eval::qa::prepare(&docs, &questions, None, 1, &tmp.path().join("work"), common::options(E5)).unwrap();
+    assert_eq!((set.answerable.len(), set.unanswerable.len()), (2, 1));
+    let report = folio::eval::gate::evaluate(&set).unwrap();
+    let (answerable, unanswerable) = (&report.answerable, report.unanswerable.as_ref().unwrap());
+    assert_eq!((answerable.passed, unanswerable.passed), (1.0, 0.0), "{report:?}");
+    assert!(answerable.best_p05 > unanswerable.best_p95, "{report:?}");
+    // The sweep runs from lines that pass everything to lines that stop everything.
+    let (first, last) = (report.sweep.first().unwrap(), report.sweep.last().unwrap());
+    assert_eq!((first.answerable_passed, first.unanswerable_stopped), (1.0, 0.0), "{first:?}");
+    assert_eq!((last.answerable_passed, last.unanswerable_stopped), (0.0, 1.0), "{last:?}");
+}

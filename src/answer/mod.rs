@@ -3,6 +3,7 @@
 //! file, page and passage; the exchange is kept in the chat.
 
 pub mod citations;
+pub mod gate;
 pub mod language;
 pub mod packing;
 mod prompt;
@@ -38,7 +39,8 @@ pub struct AskOptions {
     pub max_answer_tokens: usize,
     pub rewrite: Rewrite,
     /// Below this cosine similarity of the best passage, nothing counts as relevant and the
-    /// answer says so without calling the model. `None`: the embedder's default.
+    /// answer says so without calling the model. `None`: the gate's line for the embedder and
+    /// the languages of question and passage (`gate::min_similarity`).
     pub min_similarity: Option<f32>,
     /// Passages further than this below the best similarity are left out. `None`: the
     /// embedder's default.
@@ -59,15 +61,6 @@ impl Default for AskOptions {
             similarity_margin: None,
             sampling: SamplingOptions { repeat_penalty: 1.05, ..SamplingOptions::greedy() },
         }
-    }
-}
-
-/// The similarity under which a best passage is not taken as relevant, per embedder: e5's cosines
-/// sit high even for unrelated text, MiniLM's spread wider (calibrated with `folio eval qa`).
-pub fn default_min_similarity(embedder: &str) -> f32 {
-    match embedder {
-        "multilingual-e5-small" => 0.80,
-        _ => 0.30,
     }
 }
 
@@ -140,6 +133,8 @@ pub struct Answer {
     /// The user stopped the answer: the text is what was written until then.
     pub stopped: bool,
     pub query: String,
+    /// The question's language (the answer's too, unless every source is in another one:
+    /// `prompt::answer_language`).
     pub language: Language,
     pub sources: Vec<Source>,
     pub chat_id: Option<i64>,
@@ -201,9 +196,7 @@ impl Library {
             let chunks = self.catalog().chunks(&ranked.iter().map(|r| r.chunk_id).collect::<Vec<_>>())?;
             favour_files(&mut ranked, &chunks, &cited);
         }
-        let threshold = options.min_similarity.unwrap_or_else(|| default_min_similarity(self.embedder().id()));
-        let best = ranked.iter().filter_map(|r| r.dense_score).fold(f32::NEG_INFINITY, f32::max);
-        let nothing_relevant = ranked.is_empty() || best < threshold;
+        let nothing_relevant = !gate::judge(self, &ranked, language, options.min_similarity)?.relevant();
 
         let mut answer = Answer {
             text: String::new(),

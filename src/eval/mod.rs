@@ -1,5 +1,6 @@
 //! Evaluation of retrieval (and, later, answers) on public datasets, through the product's code.
 
+pub mod gate;
 pub mod metrics;
 pub mod qa;
 pub mod retrieval;

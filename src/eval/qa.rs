@@ -101,36 +101,52 @@ fn spread<T: Clone>(items: &[T], limit: Option<usize>) -> Vec<T> {
     }
 }
 
-pub fn evaluate(model: &mut LocalModel, options: &QaOptions, progress: &mut dyn FnMut(usize, usize)) -> Result<QaReport> {
-    let mut docs: Vec<String> = std::fs::read_dir(&options.docs)
-        .at(&options.docs)?
+/// A library of the documents (less the held-out ones) and the questions to ask it: those about
+/// indexed documents and those about held-out ones, each spread over all documents.
+pub struct QaSet {
+    pub library: Library,
+    pub answerable: Vec<Question>,
+    pub unanswerable: Vec<Question>,
+}
+
+/// Indexes `docs` less the last `holdout` documents by name (into a copy under `work_dir`) and
+/// splits the questions; `limit` bounds the answerable ones, half of it the others.
+pub fn prepare(docs_dir: &Path, questions: &Path, limit: Option<usize>, holdout: usize, work_dir: &Path, library: LibraryOptions) -> Result<QaSet> {
+    let mut docs: Vec<String> = std::fs::read_dir(docs_dir)
+        .at(docs_dir)?
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_file())
         .map(|e| file_name(&e.path()))
         .collect();
     docs.sort();
-    let held: Vec<String> = docs.iter().rev().take(options.holdout).cloned().collect();
+    let held: Vec<String> = docs.iter().rev().take(holdout).cloned().collect();
     // The indexed folder: all documents, or a copy without the held-out ones.
     let folder = if held.is_empty() {
-        options.docs.clone()
+        docs_dir.to_path_buf()
     } else {
-        let subset = options.work_dir.join(format!("docs-without-{}", held.len()));
+        let subset = work_dir.join(format!("docs-without-{}", held.len()));
         std::fs::create_dir_all(&subset).at(&subset)?;
         for d in &docs {
             let target = subset.join(d);
             if !held.contains(d) && !target.exists() {
-                std::fs::copy(options.docs.join(d), &target).at(&target)?;
+                std::fs::copy(docs_dir.join(d), &target).at(&target)?;
             }
         }
         subset
     };
-    let library = Library::open(&options.work_dir.join("library"), options.library.clone())?;
+    let library = Library::open(&work_dir.join("library"), library)?;
     library.index(std::slice::from_ref(&folder), &|_| {}, &AtomicBool::new(false))?;
 
-    let all = load_questions(&options.questions)?;
+    let all = load_questions(questions)?;
     let (unanswerable, answerable): (Vec<Question>, Vec<Question>) = all.into_iter().partition(|q| held.contains(&q.doc));
-    let answerable = spread(&answerable, options.limit);
-    let unanswerable = spread(&unanswerable, options.limit.map(|n| n / 2).or(Some(unanswerable.len())));
+    let answerable = spread(&answerable, limit);
+    let unanswerable = spread(&unanswerable, limit.map(|n| n / 2).or(Some(unanswerable.len())));
+    Ok(QaSet { library, answerable, unanswerable })
+}
+
+pub fn evaluate(model: &mut LocalModel, options: &QaOptions, progress: &mut dyn FnMut(usize, usize)) -> Result<QaReport> {
+    let QaSet { library, answerable, unanswerable } =
+        prepare(&options.docs, &options.questions, options.limit, options.holdout, &options.work_dir, options.library.clone())?;
     let total = answerable.len() + unanswerable.len();
     let mut done = 0;
     let mut ask_all = |questions: &[Question], model: &mut LocalModel| -> Result<QaScores> {

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use folio::answer::{AskEvent, AskOptions, Rewrite};
 use folio::eval::qa::{evaluate, QaOptions};
-use folio::library::LibraryOptions;
 use folio::Library;
 
+use crate::eval_cmd::QaSetArgs;
 use crate::llm_cmd::{load, ModelArgs};
 use crate::output::{print_json, snippet};
 
@@ -100,36 +100,17 @@ pub fn summarize(library: &Library, model_args: &ModelArgs, file: &PathBuf, json
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn eval_qa(
-    model_args: &ModelArgs,
-    docs: PathBuf,
-    questions: PathBuf,
-    limit: Option<usize>,
-    holdout: usize,
-    followups: usize,
-    embedder: String,
-    source_tokens: usize,
-    work: Option<PathBuf>,
-    json: bool,
-) -> Result<()> {
+pub fn eval_qa(model_args: &ModelArgs, set: &QaSetArgs, followups: usize, ask: AskOptions, json: bool) -> Result<()> {
     let mut model = load(model_args)?;
-    let temp;
-    let work_dir = match work {
-        Some(w) => w,
-        None => {
-            temp = tempfile::tempdir()?;
-            temp.path().to_path_buf()
-        }
-    };
+    let work = crate::eval_cmd::WorkDir::new(set.work.as_deref())?;
     let options = QaOptions {
-        docs,
-        questions,
-        limit,
-        holdout,
-        work_dir,
-        library: LibraryOptions { embedder: Some(embedder), ..LibraryOptions::default() },
-        ask: AskOptions { source_tokens, ..AskOptions::default() },
+        docs: set.docs.clone(),
+        questions: set.questions.clone(),
+        limit: set.limit,
+        holdout: set.holdout,
+        work_dir: work.path().to_path_buf(),
+        library: set.library(),
+        ask,
         followups,
     };
     let report = evaluate(&mut model, &options, &mut |done, total| {

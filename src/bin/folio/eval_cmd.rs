@@ -1,41 +1,65 @@
-//! `folio eval retrieval`: BEIR-style retrieval evaluation through the product's own path.
+//! `folio eval retrieval`: BEIR-style retrieval evaluation through the product's own path;
+//! `folio eval gate`: calibration of the answers' relevance gate.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use folio::eval::retrieval::{evaluate, load_beir, load_doc_questions, EvalOptions, RetrievalReport};
+use folio::answer::AskOptions;
 use folio::library::LibraryOptions;
 use folio::SearchMode;
+
+/// Documents and questions about them, some documents held out of the index (`eval qa`, `eval gate`).
+#[derive(Args)]
+pub struct QaSetArgs {
+    #[arg(long)]
+    pub docs: PathBuf,
+    /// jsonl with `id`, `question`, `answers`, `doc`
+    #[arg(long)]
+    pub questions: PathBuf,
+    /// Ask at most this many questions (spread over all documents)
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Leave this many documents out of the index: their questions should not be answered
+    #[arg(long, default_value_t = 0)]
+    pub holdout: usize,
+    #[arg(long, default_value = folio::models::DEFAULT_EMBEDDER)]
+    pub embedder: String,
+    /// Keep the evaluation library here and reuse it (default: a temporary one)
+    #[arg(long)]
+    pub work: Option<PathBuf>,
+}
+
+impl QaSetArgs {
+    pub fn library(&self) -> LibraryOptions {
+        LibraryOptions { embedder: Some(self.embedder.clone()), ..LibraryOptions::default() }
+    }
+}
 
 #[derive(Subcommand)]
 pub enum EvalCommand {
     /// Cited answers on documents + questions: context_hit, cited_hit, answer_hit, refused, latency
     Qa {
-        #[arg(long)]
-        docs: PathBuf,
-        /// jsonl with `id`, `question`, `answers`, `doc`
-        #[arg(long)]
-        questions: PathBuf,
-        /// Ask at most this many questions (spread over all documents)
-        #[arg(long)]
-        limit: Option<usize>,
-        /// Leave this many documents out of the index: their questions must be refused
-        #[arg(long, default_value_t = 0)]
-        holdout: usize,
+        #[command(flatten)]
+        set: QaSetArgs,
         /// Also measure follow-up rewrites on this many question pairs
         #[arg(long, default_value_t = 0)]
         followups: usize,
-        #[arg(long, default_value = folio::models::DEFAULT_EMBEDDER)]
-        embedder: String,
         /// Tokens of sources packed into the prompt at most
         #[arg(long, default_value_t = 1500)]
         source_tokens: usize,
-        /// Keep the evaluation library here and reuse it (default: a temporary one)
+        /// One relevance line for every question instead of the gate's own (`folio eval gate`)
         #[arg(long)]
-        work: Option<PathBuf>,
+        min_similarity: Option<f32>,
         #[command(flatten)]
         model: crate::llm_cmd::ModelArgs,
+    },
+    /// The relevance gate: best-passage similarity of questions about indexed and held-out
+    /// documents, what the gate decides, and a sweep of lines (no model is run)
+    Gate {
+        #[command(flatten)]
+        set: QaSetArgs,
     },
     /// nDCG@10, recall@100 (BEIR) or hit@1, hit@5 (documents + questions) per search mode
     Retrieval {
@@ -67,33 +91,18 @@ pub fn run(command: &EvalCommand, json: bool) -> Result<()> {
         EvalCommand::Retrieval { corpus, queries, qrels, docs, questions, embedder, mode, work } => {
             (corpus, queries, qrels, docs, questions, embedder, mode, work)
         }
-        EvalCommand::Qa { docs, questions, limit, holdout, followups, embedder, source_tokens, work, model } => {
-            return crate::ask_cmd::eval_qa(
-                model,
-                docs.clone(),
-                questions.clone(),
-                *limit,
-                *holdout,
-                *followups,
-                embedder.clone(),
-                *source_tokens,
-                work.clone(),
-                json,
-            )
+        EvalCommand::Qa { set, followups, source_tokens, min_similarity, model } => {
+            let ask = AskOptions { source_tokens: *source_tokens, min_similarity: *min_similarity, ..AskOptions::default() };
+            return crate::ask_cmd::eval_qa(model, set, *followups, ask, json);
         }
+        EvalCommand::Gate { set } => return gate(set, json),
     };
     let modes = match mode.as_str() {
         "all" => SearchMode::ALL.to_vec(),
         m => vec![m.parse::<SearchMode>().map_err(anyhow::Error::msg)?],
     };
-    let temp;
-    let work_dir = match work {
-        Some(dir) => dir.clone(),
-        None => {
-            temp = tempfile::tempdir().context("creating a temporary folder")?;
-            temp.path().to_path_buf()
-        }
-    };
+    let temp = WorkDir::new(work.as_deref())?;
+    let work_dir = temp.path().to_path_buf();
     let dataset = match (corpus, queries, qrels, docs, questions) {
         (Some(c), Some(q), Some(r), None, None) => load_beir(c, q, r, &work_dir.join("corpus"))?,
         (None, None, None, Some(d), Some(q)) => load_doc_questions(d, q)?,
@@ -150,4 +159,51 @@ fn print_table(report: &RetrievalReport) {
         "peak RSS {:.0} MiB (extraction workers {:.0} MiB); HNSW recall@10 vs exact {:.4}",
         t.peak_rss_mib, t.peak_worker_rss_mib, t.hnsw_recall_10
     );
+}
+
+/// The folder an evaluation keeps its library in: the one given, or a temporary one removed after.
+pub struct WorkDir {
+    given: Option<PathBuf>,
+    temp: Option<tempfile::TempDir>,
+}
+
+impl WorkDir {
+    pub fn new(given: Option<&Path>) -> Result<Self> {
+        match given {
+            Some(dir) => Ok(WorkDir { given: Some(dir.to_path_buf()), temp: None }),
+            None => Ok(WorkDir { given: None, temp: Some(tempfile::tempdir().context("creating a temporary folder")?) }),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.given.as_deref().or(self.temp.as_ref().map(|t| t.path())).expect("one of them is set")
+    }
+}
+
+fn gate(args: &QaSetArgs, json: bool) -> Result<()> {
+    let work = WorkDir::new(args.work.as_deref())?;
+    eprintln!("indexing {} less {} held-out documents…", args.docs.display(), args.holdout);
+    let set = folio::eval::qa::prepare(&args.docs, &args.questions, args.limit, args.holdout, work.path(), args.library())?;
+    let report = folio::eval::gate::evaluate(&set)?;
+    if json {
+        crate::output::print_json(&report);
+        return Ok(());
+    }
+    println!("embedder {}", report.embedder);
+    println!("{:<14} {:>9} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7}", "questions", "", "p05", "p25", "median", "p75", "p95", "cross", "passed");
+    let row = |name: &str, s: &folio::eval::gate::GateScores| {
+        println!(
+            "{:<14} {:>9} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.2} {:>7.3}",
+            name, s.questions, s.best_p05, s.best_p25, s.best_median, s.best_p75, s.best_p95, s.cross_lingual, s.passed
+        );
+    };
+    row("answerable", &report.answerable);
+    if let Some(u) = &report.unanswerable {
+        row("unanswerable", u);
+    }
+    println!("\none line for all: {:>9} {:>18} {:>20}", "threshold", "answerable passed", "unanswerable stopped");
+    for p in &report.sweep {
+        println!("{:>28.2} {:>18.3} {:>20.3}", p.threshold, p.answerable_passed, p.unanswerable_stopped);
+    }
+    Ok(())
 }
