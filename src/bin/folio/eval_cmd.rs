@@ -162,21 +162,24 @@ fn print_table(report: &RetrievalReport) {
 }
 
 /// The folder an evaluation keeps its library in: the one given, or a temporary one removed after.
-pub struct WorkDir {
-    given: Option<PathBuf>,
-    temp: Option<tempfile::TempDir>,
+pub enum WorkDir {
+    Given(PathBuf),
+    Temporary(tempfile::TempDir),
 }
 
 impl WorkDir {
     pub fn new(given: Option<&Path>) -> Result<Self> {
-        match given {
-            Some(dir) => Ok(WorkDir { given: Some(dir.to_path_buf()), temp: None }),
-            None => Ok(WorkDir { given: None, temp: Some(tempfile::tempdir().context("creating a temporary folder")?) }),
-        }
+        Ok(match given {
+            Some(dir) => WorkDir::Given(dir.to_path_buf()),
+            None => WorkDir::Temporary(tempfile::tempdir().context("creating a temporary folder")?),
+        })
     }
 
     pub fn path(&self) -> &Path {
-        self.given.as_deref().or(self.temp.as_ref().map(|t| t.path())).expect("one of them is set")
+        match self {
+            WorkDir::Given(dir) => dir,
+            WorkDir::Temporary(temp) => temp.path(),
+        }
     }
 }
 
