@@ -20,14 +20,31 @@ pub enum FileOutcome {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum IndexEvent {
     /// Walking a folder.
-    Scanning { folder: PathBuf },
+    Scanning {
+        folder: PathBuf,
+    },
     /// What the run will do: files to read (and their bytes), files unchanged, files removed.
-    Planned { folder: PathBuf, to_read: usize, bytes: u64, unchanged: usize, removed: usize },
+    Planned {
+        folder: PathBuf,
+        to_read: usize,
+        bytes: u64,
+        unchanged: usize,
+        removed: usize,
+    },
     /// A file is settled; `done` of `total` files to read are.
-    File { path: PathBuf, outcome: FileOutcome, done: usize, total: usize },
+    File {
+        path: PathBuf,
+        outcome: FileOutcome,
+        done: usize,
+        total: usize,
+    },
     /// Chunks embedded so far in this run.
-    Embedded { chunks: usize },
-    Finished { summary: IndexSummary },
+    Embedded {
+        chunks: usize,
+    },
+    Finished {
+        summary: IndexSummary,
+    },
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

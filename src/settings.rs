@@ -48,7 +48,8 @@ impl Settings {
     pub fn load() -> Result<Settings> {
         let path = Self::path();
         match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| Error::InvalidInput(format!("settings file {} is damaged: {e}", path.display()))),
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| Error::InvalidInput(format!("settings file {} is damaged: {e}", path.display()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(e) => Err(Error::io(path, e)),
         }

@@ -37,7 +37,8 @@ impl FolderWatcher {
                 if path.starts_with(&ignore) {
                     continue;
                 }
-                let Some(folder) = folders.iter().filter(|d| path.starts_with(d)).max_by_key(|d| d.as_os_str().len()) else {
+                let Some(folder) = folders.iter().filter(|d| path.starts_with(d)).max_by_key(|d| d.as_os_str().len())
+                else {
                     continue;
                 };
                 // Hidden files inside the folder are not indexed, so their changes do not count.
@@ -57,7 +58,8 @@ impl FolderWatcher {
                     std::thread::sleep(Duration::from_millis(200));
                     let ready: Vec<PathBuf> = {
                         let mut pending = pending.lock().unwrap();
-                        let ready: Vec<PathBuf> = pending.iter().filter(|(_, t)| t.elapsed() >= SETTLE).map(|(p, _)| p.clone()).collect();
+                        let ready: Vec<PathBuf> =
+                            pending.iter().filter(|(_, t)| t.elapsed() >= SETTLE).map(|(p, _)| p.clone()).collect();
                         for p in &ready {
                             pending.remove(p);
                         }
@@ -74,7 +76,9 @@ impl FolderWatcher {
 
     pub fn watch(&mut self, folder: &Path) -> Result<()> {
         let mode = if folder.is_dir() { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
-        self.watcher.watch(folder, mode).map_err(|e| Error::InvalidInput(format!("cannot watch {}: {e}", folder.display())))?;
+        self.watcher
+            .watch(folder, mode)
+            .map_err(|e| Error::InvalidInput(format!("cannot watch {}: {e}", folder.display())))?;
         let mut folders = self.folders.lock().unwrap();
         if !folders.iter().any(|f| f == folder) {
             folders.push(folder.to_path_buf());

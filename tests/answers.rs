@@ -22,7 +22,11 @@ fn model() -> std::sync::MutexGuard<'static, LocalModel> {
     MODEL_SLOT
         .get_or_init(|| {
             let path = folio::models::models_dir().join(MODEL);
-            assert!(path.is_file(), "{} is missing; run scripts/fetch-models (the README's test command does)", path.display());
+            assert!(
+                path.is_file(),
+                "{} is missing; run scripts/fetch-models (the README's test command does)",
+                path.display()
+            );
             Mutex::new(LocalModel::load(&path, &LoadOptions::default()).expect("the model loads"))
         })
         .lock()
@@ -84,9 +88,16 @@ fn citations_resolve_to_real_chunks_and_pages() {
     assert!(!answer.citations.is_empty(), "{answer:?}");
     for citation in &answer.citations {
         let source = answer.sources.iter().find(|s| s.number == citation.number).expect("a cited number was given");
-        assert_eq!((&citation.path, citation.page, &citation.chunk_ids), (&source.path, source.page, &source.chunk_ids));
+        assert_eq!(
+            (&citation.path, citation.page, &citation.chunk_ids),
+            (&source.path, source.page, &source.chunk_ids)
+        );
     }
-    assert!(answer.citations.iter().any(|c| name(&c.path) == "field-guide.pdf" && c.page == Some(2)), "{:?}", answer.citations);
+    assert!(
+        answer.citations.iter().any(|c| name(&c.path) == "field-guide.pdf" && c.page == Some(2)),
+        "{:?}",
+        answer.citations
+    );
     assert!(answer.text.contains("[1]") || answer.inferred_citations > 0, "{}", answer.text);
 }
 
@@ -95,7 +106,11 @@ fn a_follow_up_retrieves_the_document_of_the_conversation() {
     let tmp = tempfile::tempdir().unwrap();
     let docs = tmp.path().join("docs");
     std::fs::create_dir(&docs).unwrap();
-    write(&docs, "bees.txt", "Honey bees tell each other where flowers are by dancing. A honey bee worker lives about six weeks in summer.");
+    write(
+        &docs,
+        "bees.txt",
+        "Honey bees tell each other where flowers are by dancing. A honey bee worker lives about six weeks in summer.",
+    );
     // Without the conversation, the follow-up's words match this one better.
     write(&docs, "ants.txt", "How long do workers live? Ant workers live long: a worker ant lives up to seven years, and a queen ant up to thirty.");
     let library = open(&tmp.path().join("lib"), E5);
@@ -197,7 +212,9 @@ fn the_gate_calibration_separates_indexed_from_held_out_documents() {
     // Held out (last by name): its questions should be stopped.
     write(&docs, "z-volcano.txt", "Mount Etna in Sicily is the most active volcano in Europe.");
     let questions = tmp.path().join("questions.jsonl");
-    let line = |q: &str, doc: &str| format!("{{\"id\": \"{doc}\", \"question\": \"{q}\", \"answers\": [], \"doc\": \"{doc}\"}}\n");
+    let line = |q: &str, doc: &str| {
+        format!("{{\"id\": \"{doc}\", \"question\": \"{q}\", \"answers\": [], \"doc\": \"{doc}\"}}\n")
+    };
     let text = [
         line("How do honey bees show where flowers are?", "a-bees.txt"),
         line("How long should green tea be brewed?", "b-tea.txt"),
@@ -206,7 +223,8 @@ fn the_gate_calibration_separates_indexed_from_held_out_documents() {
     .concat();
     std::fs::write(&questions, text).unwrap();
 
-    let set = folio::eval::qa::prepare(&docs, &questions, None, 1, &tmp.path().join("work"), common::options(E5)).unwrap();
+    let set =
+        folio::eval::qa::prepare(&docs, &questions, None, 1, &tmp.path().join("work"), common::options(E5)).unwrap();
     assert_eq!((set.answerable.len(), set.unanswerable.len()), (2, 1));
     let report = folio::eval::gate::evaluate(&set).unwrap();
     let (answerable, unanswerable) = (&report.answerable, report.unanswerable.as_ref().unwrap());

@@ -12,7 +12,8 @@ use folio::SearchMode;
 
 /// Files indexed so far, read straight from the catalog while another process writes it.
 fn indexed_files(library: &Path) -> i64 {
-    let Ok(conn) = rusqlite::Connection::open_with_flags(library.join("catalog.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(library.join("catalog.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
     else {
         return 0;
     };
@@ -35,7 +36,11 @@ fn assert_consistent(library: &Path) {
         .unwrap();
     assert_eq!(orphans, 0, "chunks without their file");
     let duplicated: i64 = conn
-        .query_row("SELECT COUNT(*) FROM (SELECT file_id, ord FROM chunks GROUP BY file_id, ord HAVING COUNT(*) > 1)", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM (SELECT file_id, ord FROM chunks GROUP BY file_id, ord HAVING COUNT(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(duplicated, 0, "duplicated chunks");
 }
@@ -50,7 +55,11 @@ fn sigkill_during_indexing_is_repaired_and_resumed() {
         // Distinct words per file so each can be found alone; a few paragraphs so files take a
         // moment each.
         let body: String = (0..12)
-            .map(|p| format!("Report {i} section {p}: the quarterly figures of unit{i}x show steady growth in region {p}.\n\n"))
+            .map(|p| {
+                format!(
+                    "Report {i} section {p}: the quarterly figures of unit{i}x show steady growth in region {p}.\n\n"
+                )
+            })
             .collect();
         std::fs::write(docs.join(format!("report-{i:03}.txt")), body).unwrap();
     }

@@ -8,9 +8,9 @@ mod formats_samples;
 use std::path::Path;
 
 use common::{index, open, write_pdf, MINILM};
-use formats_samples::*;
 use folio::ingest::extract::{extractor_for, Extraction, Page};
 use folio::search::SearchMode;
+use formats_samples::*;
 
 fn extract(path: &Path) -> Extraction {
     let bytes = std::fs::read(path).unwrap();
@@ -31,7 +31,15 @@ fn docx_body_tables_and_notes() {
     assert_eq!(ex.pages.len(), 1);
     assert_eq!(ex.pages[0].number, None);
     let text = &ex.pages[0].text;
-    for expected in ["Boiling points", "Water boils at 100 degrees Celsius.", "Вода кипит при ста градусах.", "Liquid\tBoiling point", "Ethanol\t78.37", "Footnotes", "Measured at sea level."] {
+    for expected in [
+        "Boiling points",
+        "Water boils at 100 degrees Celsius.",
+        "Вода кипит при ста градусах.",
+        "Liquid\tBoiling point",
+        "Ethanol\t78.37",
+        "Footnotes",
+        "Measured at sea level.",
+    ] {
         assert!(text.contains(expected), "{expected:?} missing from {text:?}");
     }
 }
@@ -61,7 +69,11 @@ fn epub_chapters_are_pages() {
     let path = tmp.path().join("book.epub");
     write_epub(&path);
     let ex = extract(&path);
-    let chapters: Vec<&Page> = ex.pages.iter().filter(|p| p.text.contains("harbour") || p.text.contains("lighthouse") || p.text.contains("маяка")).collect();
+    let chapters: Vec<&Page> = ex
+        .pages
+        .iter()
+        .filter(|p| p.text.contains("harbour") || p.text.contains("lighthouse") || p.text.contains("маяка"))
+        .collect();
     assert_eq!(chapters.len(), 3, "{:?}", page_texts(&ex));
     let numbers: Vec<u32> = chapters.iter().map(|p| p.number.unwrap()).collect();
     assert!(numbers.windows(2).all(|w| w[0] < w[1]), "chapters out of order: {numbers:?}");
@@ -89,7 +101,10 @@ fn opendocument_text_and_spreadsheet() {
     let tmp = tempfile::tempdir().unwrap();
     let odt = tmp.path().join("glaciers.odt");
     write_odt(&odt);
-    assert_eq!(page_texts(&extract(&odt)), vec![(None, "Glaciers\n\nGlaciers move  slowly downhill.\n\nIce ages recur.")]);
+    assert_eq!(
+        page_texts(&extract(&odt)),
+        vec![(None, "Glaciers\n\nGlaciers move  slowly downhill.\n\nIce ages recur.")]
+    );
     let ods = tmp.path().join("stock.ods");
     write_ods(&ods);
     assert_eq!(
@@ -114,10 +129,16 @@ fn rtf_mail_csv_and_code() {
     let mail = extract(&write("ice.eml", EML.as_bytes()));
     let text = &mail.pages[0].text;
     assert!(text.starts_with("From: Harbour Master <master@port.example>\nTo: crew@port.example\n"), "{text}");
-    assert!(text.contains("Subject: Ice report") && text.contains("The inner basin is frozen; moor at pier 4."), "{text}");
+    assert!(
+        text.contains("Subject: Ice report") && text.contains("The inner basin is frozen; moor at pier 4."),
+        "{text}"
+    );
     assert_eq!(text.matches("inner basin").count(), 1, "alternative bodies both indexed: {text}");
     let csv = extract(&write("crew.csv", "name;role\nNemo;captain\nNed Land;harpooner\n".as_bytes()));
-    assert_eq!(csv.pages[0].text, "Row 1 (header): name; role\nRow 2: name=Nemo; role=captain\nRow 3: name=Ned Land; role=harpooner");
+    assert_eq!(
+        csv.pages[0].text,
+        "Row 1 (header): name; role\nRow 2: name=Nemo; role=captain\nRow 3: name=Ned Land; role=harpooner"
+    );
     for (name, content) in [
         ("deploy.yaml", "replicas: 3\nimage: harbour/api\n"),
         ("main.go", "package main\n// Moor the ship\nfunc main() {}\n"),
@@ -146,7 +167,8 @@ fn every_format_is_indexed_and_found_on_its_page() {
     std::fs::write(docs.join("letter.rtf"), RTF).unwrap();
     std::fs::write(docs.join("ice.eml"), EML).unwrap();
     std::fs::write(docs.join("crew.csv"), "name;role\nNemo;captain\n").unwrap();
-    std::fs::write(docs.join("page.html"), "<html><body><p>Kelp forests shelter sea otters.</p></body></html>").unwrap();
+    std::fs::write(docs.join("page.html"), "<html><body><p>Kelp forests shelter sea otters.</p></body></html>")
+        .unwrap();
     write_pdf(&docs.join("tides.pdf"), &["Tides follow the moon.", "Spring tides are the strongest."], false);
 
     let library = open(&tmp.path().join("lib"), MINILM);
@@ -160,7 +182,10 @@ fn every_format_is_indexed_and_found_on_its_page() {
     };
     assert_eq!(first("refrigerated warehouse Murmansk"), ("sales.xlsx".into(), Some(2)));
     assert_eq!(first("lease signed in May"), ("review.pptx".into(), Some(2)));
-    assert_eq!(first("lighthouse keeper logs"), ("book.epub".into(), Some(first_chapter_with(&docs.join("book.epub"), "lighthouse"))));
+    assert_eq!(
+        first("lighthouse keeper logs"),
+        ("book.epub".into(), Some(first_chapter_with(&docs.join("book.epub"), "lighthouse")))
+    );
     assert_eq!(first("spring tides strongest"), ("tides.pdf".into(), Some(2)));
     assert_eq!(first("ethanol boiling"), ("boiling.docx".into(), None));
     assert_eq!(first("inner basin frozen pier"), ("ice.eml".into(), None));

@@ -29,9 +29,8 @@ fn reason<'a>(list: &'a [(PathBuf, String)], file: &str) -> &'a str {
 fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut out);
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .large_file(true);
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(true);
     for (entry, content) in entries {
         zip.start_file(*entry, options).unwrap();
         zip.write_all(content).unwrap();
@@ -54,7 +53,12 @@ fn epub_bomb() -> Vec<u8> {
         <spine><itemref idref=\"c1\"/></spine></package>";
     let mut chapter = b"<html><body><p>".to_vec();
     chapter.resize(64 << 20, b' ');
-    zip_bytes(&[("mimetype", b"application/epub+zip"), ("META-INF/container.xml", container), ("OEBPS/content.opf", opf), ("OEBPS/c1.xhtml", &chapter)])
+    zip_bytes(&[
+        ("mimetype", b"application/epub+zip"),
+        ("META-INF/container.xml", container),
+        ("OEBPS/content.opf", opf),
+        ("OEBPS/c1.xhtml", &chapter),
+    ])
 }
 
 fn xlsx_bomb() -> Vec<u8> {
@@ -101,13 +105,18 @@ fn a_folder_of_hostile_files_fails_file_by_file() {
     // Good files, which must be indexed whatever their neighbours are.
     std::fs::write(docs.join("good.txt"), "Reindeer graze on lichen in winter.").unwrap();
     write_pdf(&docs.join("good.pdf"), &["Icebreakers keep the shipping lane open."], false);
-    std::fs::write(docs.join("latin1.txt"), b"Gr\xf6\xdfe Caf\xe9 na\xefve \xe0 la fran\xe7aise, d\xe9j\xe0 vu. ".repeat(20)).unwrap();
+    std::fs::write(
+        docs.join("latin1.txt"),
+        b"Gr\xf6\xdfe Caf\xe9 na\xefve \xe0 la fran\xe7aise, d\xe9j\xe0 vu. ".repeat(20),
+    )
+    .unwrap();
     // Cut in the middle of a two-byte character, as a truncated copy leaves it.
     std::fs::write(docs.join("cut.txt"), &"Полярная ночь длится долго".as_bytes()[..48]).unwrap();
     broken_xref_pdf(&docs.join("damaged.pdf"), "Auroras are brightest near the equinoxes.");
     // The tokenizer of the multilingual embedder splits "˜" into overlapping tokens, which once
     // crashed the whole run (gnuplot's manual has it).
-    std::fs::write(docs.join("tilde.txt"), "Use ˜a to overprint a tilde on a; ¨o and ´e work alike. ".repeat(30)).unwrap();
+    std::fs::write(docs.join("tilde.txt"), "Use ˜a to overprint a tilde on a; ¨o and ´e work alike. ".repeat(30))
+        .unwrap();
     // Hostile files.
     std::fs::write(docs.join("bomb.docx"), docx_bomb(64 << 20)).unwrap();
     std::fs::write(docs.join("bomb.epub"), epub_bomb()).unwrap();
@@ -115,7 +124,8 @@ fn a_folder_of_hostile_files_fails_file_by_file() {
     std::fs::write(docs.join("many.epub"), epub_of_many_entries(25_000)).unwrap();
     let deep = "<w:document><w:body>".to_string() + &"<w:tbl><w:tr><w:tc>".repeat(40_000);
     std::fs::write(docs.join("deep.docx"), zip_bytes(&[("word/document.xml", deep.as_bytes())])).unwrap();
-    std::fs::write(docs.join("deep.html"), "<div>".repeat(500_000) + "deep inside" + &"</div>".repeat(500_000)).unwrap();
+    std::fs::write(docs.join("deep.html"), "<div>".repeat(500_000) + "deep inside" + &"</div>".repeat(500_000))
+        .unwrap();
     std::fs::write(docs.join("deep.rtf"), "{\\rtf1 ".to_string() + &"{".repeat(200_000) + "x").unwrap();
     std::fs::write(docs.join("binary.txt"), noise(64 << 10)).unwrap();
     std::fs::write(docs.join("nul.md"), b"# Title\n\0\0\0binary").unwrap();
@@ -138,8 +148,11 @@ fn a_folder_of_hostile_files_fails_file_by_file() {
     println!("{elapsed:?} {summary:#?}");
     let folder = &library.folders().unwrap()[0];
     let files = library.files(folder).unwrap();
-    let mut indexed: Vec<&str> =
-        files.iter().filter(|f| f.status == folio::store::catalog::FileStatus::Indexed).map(|f| name(&f.path)).collect();
+    let mut indexed: Vec<&str> = files
+        .iter()
+        .filter(|f| f.status == folio::store::catalog::FileStatus::Indexed)
+        .map(|f| name(&f.path))
+        .collect();
     indexed.sort();
     assert_eq!(
         indexed,
@@ -165,7 +178,8 @@ fn a_folder_of_hostile_files_fails_file_by_file() {
     assert!(elapsed < Duration::from_secs(300), "took {elapsed:?}");
 
     // Damage that could be repaired or decoded is reported with the file, which stays indexed.
-    let note = |file: &str| files.iter().find(|f| name(&f.path) == file).and_then(|f| f.reason.clone()).unwrap_or_default();
+    let note =
+        |file: &str| files.iter().find(|f| name(&f.path) == file).and_then(|f| f.reason.clone()).unwrap_or_default();
     assert!(note("damaged.pdf").contains("rebuilt"), "{}", note("damaged.pdf"));
     assert!(note("cut.txt").contains("invalid UTF-8"), "{}", note("cut.txt"));
     let hits = library.search("auroras equinoxes", SearchMode::Bm25, 1).unwrap();
@@ -196,7 +210,8 @@ fn files_that_vanish_change_or_become_unreadable_mid_run() {
     let library = open(&tmp.path().join("lib"), MINILM);
     let summary = index_with_hook(&library, &docs, || {
         std::fs::remove_file(docs.join("vanishes.txt")).unwrap();
-        std::fs::write(docs.join("changes.txt"), "The second version mentions belugas instead, at greater length.").unwrap();
+        std::fs::write(docs.join("changes.txt"), "The second version mentions belugas instead, at greater length.")
+            .unwrap();
         // Tests run as root, where permissions do not stop reading: a directory in the file's
         // place fails the read just as EACCES would.
         std::fs::remove_file(docs.join("unreadable.txt")).unwrap();
@@ -220,7 +235,8 @@ fn files_that_vanish_change_or_become_unreadable_mid_run() {
         std::fs::write(&locked, "Nobody may read this.").unwrap();
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
         let third = index(&library, &[&docs]);
-        let why = third.failed.iter().chain(&third.skipped).find(|(p, _)| name(p) == "locked.txt").map(|(_, r)| r.clone());
+        let why =
+            third.failed.iter().chain(&third.skipped).find(|(p, _)| name(p) == "locked.txt").map(|(_, r)| r.clone());
         assert!(why.is_some_and(|r| r.contains("ermission")), "{third:?}");
     }
 }
@@ -251,7 +267,9 @@ fn nothing_indexed_is_lost_when_files_turn_hostile() {
         assert!(why.contains("previously indexed version stays searchable"), "{}: {why}", name(&file.path));
     }
     assert_eq!(store_counts(&library), before);
-    for (query, file) in [("seals sleep water", "seals.docx"), ("puffins burrows", "puffins.pdf"), ("terns migrate", "terns.txt")] {
+    for (query, file) in
+        [("seals sleep water", "seals.docx"), ("puffins burrows", "puffins.pdf"), ("terns migrate", "terns.txt")]
+    {
         assert_eq!(name(&library.search(query, SearchMode::Bm25, 1).unwrap()[0].path), file);
     }
 }

@@ -33,7 +33,8 @@ fn a_full_disk_stops_the_run_and_loses_nothing() {
     std::fs::write(first.join("a.txt"), "Polar bears hunt seals at breathing holes in the sea ice.").unwrap();
     std::fs::write(first.join("b.txt"), "Ptarmigan turn white in winter and brown in summer.").unwrap();
     for i in 0..40 {
-        let text: String = (0..120).map(|j| format!("Entry {i}.{j} of the expedition log records wind, ice and light. ")).collect();
+        let text: String =
+            (0..120).map(|j| format!("Entry {i}.{j} of the expedition log records wind, ice and light. ")).collect();
         std::fs::write(second.join(format!("log{i:02}.txt")), text).unwrap();
     }
     let lib = tmp.path().join("lib");

@@ -55,7 +55,8 @@ fn targets() -> Vec<Target> {
         write(&path);
         std::fs::read(path).unwrap()
     };
-    let pdf = written("a.pdf", &|p| common::write_pdf(p, &["First page of text", "Second page\nwith two lines"], false));
+    let pdf =
+        written("a.pdf", &|p| common::write_pdf(p, &["First page of text", "Second page\nwith two lines"], false));
     let poison_pdf = written("b.pdf", &|p| common::write_pdf(p, &["Behind a broken font"], true));
     vec![
         Target { file: "x.pdf", seeds: vec![pdf, poison_pdf] },
@@ -80,13 +81,68 @@ fn targets() -> Vec<Target> {
 /// Syntax fragments of the formats under test: mutations that insert them reach deeper than
 /// random bytes do.
 const TOKENS: &[&[u8]] = &[
-    b"<", b">", b"</", b"/>", b"<w:p>", b"<w:t>", b"<a:t>", b"<text:p>", b"<table:table-cell table:number-columns-repeated=\"99999999\">",
-    b"<table:table-row table:number-rows-repeated=\"4294967295\">", b"&amp;", b"&#0;", b"&#x110000;", b"&bogus;", b"<![CDATA[",
-    b"<!DOCTYPE x [<!ENTITY a \"aaaa\">]>", b"\"", b"'", b"{", b"}", b"\\", b"\\u-1", b"\\u99999", b"\\'ff", b"\\bin999999999",
-    b"\\uc9", b"{\\*", b"\\ansicpg65001", b"\\fcharset204", b"--", b"\r\n\r\n", b"Content-Type: multipart/mixed; boundary=z\r\n",
-    b"--z\r\n", b"=?utf-8?B?", b"?=", b"=\r\n", b"Content-Transfer-Encoding: base64\r\n", b"obj", b"endobj", b"stream\n",
-    b"endstream", b"<<", b">>", b"/Type /Page", b"/Kids [", b"R", b" 0 R", b"xref", b"trailer", b"startxref", b"BT", b"ET",
-    b"Tj", b"TJ", b"[(", b")]", b"/F1 99999 Tf", b"\xff\xfe", b"\xef\xbb\xbf", b"\xc3", b"\xe2\x80", b"\0",
+    b"<",
+    b">",
+    b"</",
+    b"/>",
+    b"<w:p>",
+    b"<w:t>",
+    b"<a:t>",
+    b"<text:p>",
+    b"<table:table-cell table:number-columns-repeated=\"99999999\">",
+    b"<table:table-row table:number-rows-repeated=\"4294967295\">",
+    b"&amp;",
+    b"&#0;",
+    b"&#x110000;",
+    b"&bogus;",
+    b"<![CDATA[",
+    b"<!DOCTYPE x [<!ENTITY a \"aaaa\">]>",
+    b"\"",
+    b"'",
+    b"{",
+    b"}",
+    b"\\",
+    b"\\u-1",
+    b"\\u99999",
+    b"\\'ff",
+    b"\\bin999999999",
+    b"\\uc9",
+    b"{\\*",
+    b"\\ansicpg65001",
+    b"\\fcharset204",
+    b"--",
+    b"\r\n\r\n",
+    b"Content-Type: multipart/mixed; boundary=z\r\n",
+    b"--z\r\n",
+    b"=?utf-8?B?",
+    b"?=",
+    b"=\r\n",
+    b"Content-Transfer-Encoding: base64\r\n",
+    b"obj",
+    b"endobj",
+    b"stream\n",
+    b"endstream",
+    b"<<",
+    b">>",
+    b"/Type /Page",
+    b"/Kids [",
+    b"R",
+    b" 0 R",
+    b"xref",
+    b"trailer",
+    b"startxref",
+    b"BT",
+    b"ET",
+    b"Tj",
+    b"TJ",
+    b"[(",
+    b")]",
+    b"/F1 99999 Tf",
+    b"\xff\xfe",
+    b"\xef\xbb\xbf",
+    b"\xc3",
+    b"\xe2\x80",
+    b"\0",
 ];
 
 struct Rng(u64);
@@ -110,7 +166,10 @@ fn mutate_bytes(input: &[u8], rng: &mut Rng) -> Vec<u8> {
         let at = rng.below(len + 1);
         match rng.below(8) {
             0 if len > 0 => data[at.min(len - 1)] ^= 1 << rng.below(8),
-            1 if len > 0 => data[at.min(len - 1)] = [0u8, 0xff, b'<', b'>', b'{', b'}', b'\\', b'"', b'&', b'/', b'\n', b'0'][rng.below(12)],
+            1 if len > 0 => {
+                data[at.min(len - 1)] =
+                    [0u8, 0xff, b'<', b'>', b'{', b'}', b'\\', b'"', b'&', b'/', b'\n', b'0'][rng.below(12)]
+            }
             2 => {
                 let token = TOKENS[rng.below(TOKENS.len())];
                 data.splice(at..at, token.iter().copied());
@@ -168,8 +227,11 @@ fn mutate(input: &[u8], rng: &mut Rng) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut out);
     for (name, bytes) in &entries {
-        zip.start_file(name.as_str(), zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated))
-            .unwrap();
+        zip.start_file(
+            name.as_str(),
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated),
+        )
+        .unwrap();
         zip.write_all(bytes).unwrap();
     }
     zip.finish().unwrap();
@@ -240,7 +302,8 @@ fn mutated_documents_never_panic_or_hang() {
                 std::fs::write(dir.join(format!("seed{i}")), s).unwrap();
             }
         }
-        let mut rng = Rng(seed ^ target.file.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3)));
+        let mut rng = Rng(seed
+            ^ target.file.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3)));
         let started = Instant::now();
         let mut read = 0usize;
         for i in 0..iterations {

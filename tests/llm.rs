@@ -97,7 +97,9 @@ fn prompt_longer_than_the_context_is_a_clear_error() {
     let path = tiny(dir.path(), TinySpec::default());
     let mut model = load(&path, DeviceChoice::Cpu);
     let long = "the ".repeat(400);
-    let err = model.chat(&[Message::new("user", long)], &GenerateOptions::default(), &AtomicBool::new(false), &mut |_| {}).unwrap_err();
+    let err = model
+        .chat(&[Message::new("user", long)], &GenerateOptions::default(), &AtomicBool::new(false), &mut |_| {})
+        .unwrap_err();
     assert!(err.to_string().contains("context holds 256"), "{err}");
 }
 
@@ -113,7 +115,12 @@ fn kv_cache_reuse_gives_the_same_answer_as_a_fresh_run() {
     messages.push(Message::new("assistant", first.text));
     messages.push(Message::new("user", "a the a"));
     let reused = model.chat(&messages, &options, &cancel, &mut |_| {}).unwrap();
-    assert!(reused.reused_tokens > first.prompt_tokens / 2, "reused {} of {}", reused.reused_tokens, reused.prompt_tokens);
+    assert!(
+        reused.reused_tokens > first.prompt_tokens / 2,
+        "reused {} of {}",
+        reused.reused_tokens,
+        reused.prompt_tokens
+    );
     model.reset();
     let fresh = model.chat(&messages, &options, &cancel, &mut |_| {}).unwrap();
     assert_eq!(fresh.reused_tokens, 0);
@@ -174,8 +181,10 @@ fn greedy_matches_llama_cpp(id: &str) {
     let tokenizer = Tokenizer::from_gguf(&file).unwrap();
     let mut decoder = open_decoder(&file, DeviceChoice::Cpu, 1024).unwrap();
     for case in fixture["cases"].as_array().unwrap() {
-        let list = |k: &str| -> Vec<u32> { case[k].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect() };
-        let margins: Vec<f64> = case["top1_top2_logit_margin"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let list =
+            |k: &str| -> Vec<u32> { case[k].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect() };
+        let margins: Vec<f64> =
+            case["top1_top2_logit_margin"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
         let prompt = tokenizer.encode(case["prompt"].as_str().unwrap(), true, true);
         assert_eq!(prompt, list("prompt_ids"), "{id} {}: prompt tokens", case["name"]);
         let expected = list("generated_ids");
@@ -192,7 +201,10 @@ fn greedy_matches_llama_cpp(id: &str) {
                     case["name"],
                     margins[step]
                 );
-                eprintln!("{id} {}: {agreed} tokens agree, then a near tie (llama.cpp margin {:.3})", case["name"], margins[step]);
+                eprintln!(
+                    "{id} {}: {agreed} tokens agree, then a near tie (llama.cpp margin {:.3})",
+                    case["name"], margins[step]
+                );
                 break;
             }
             agreed += 1;

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 fn check(model: &str) {
     let fixture: Value =
-        serde_json::from_str(&std::fs::read_to_string(format!("tests/fixtures/tokenizer/{model}.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(format!("tests/fixtures/tokenizer/{model}.json")).unwrap())
+            .unwrap();
     let path = folio::models::models_dir().join(format!("{model}.gguf"));
     assert!(path.is_file(), "{} missing; run scripts/fetch-models", path.display());
     let file = GgufFile::open(&path).unwrap();
@@ -14,7 +15,9 @@ fn check(model: &str) {
     let mut failures = Vec::new();
     for case in fixture["cases"].as_array().unwrap() {
         let text = case["text"].as_str().unwrap();
-        let ids = |key: &str| -> Vec<u32> { case[key].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect() };
+        let ids = |key: &str| -> Vec<u32> {
+            case[key].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect()
+        };
         let plain = tokenizer.encode(text, false, false);
         if plain != ids("ids_plain") {
             failures.push(format!("plain {text:?}\n  ours   {plain:?}\n  llama  {:?}", ids("ids_plain")));

@@ -13,10 +13,16 @@ use folio::watch::FolderWatcher;
 use folio::{Library, SearchMode};
 
 /// Re-indexes on every change the watcher reports, until `done` says the wanted state is reached.
-fn until(library: &Library, changes: &mpsc::Receiver<PathBuf>, what: &str, done: impl Fn(&Library) -> bool) -> Duration {
+fn until(
+    library: &Library,
+    changes: &mpsc::Receiver<PathBuf>,
+    what: &str,
+    done: impl Fn(&Library) -> bool,
+) -> Duration {
     let started = Instant::now();
     while !done(library) {
-        let folder = changes.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| panic!("no change reported for: {what}"));
+        let folder =
+            changes.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| panic!("no change reported for: {what}"));
         library.index(&[folder], &|_| {}, &AtomicBool::new(false)).unwrap();
     }
     started.elapsed()

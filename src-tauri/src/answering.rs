@@ -20,7 +20,11 @@ pub fn load_model(app: &AppHandle) {
         if settings.model.is_none() {
             let installed = folio::models::catalog::installed_decoders();
             let preferred = ["qwen2.5-0.5b-instruct", "smollm2-135m-instruct"];
-            settings.model = preferred.iter().map(|s| s.to_string()).find(|p| installed.contains(p)).or_else(|| installed.first().cloned());
+            settings.model = preferred
+                .iter()
+                .map(|s| s.to_string())
+                .find(|p| installed.contains(p))
+                .or_else(|| installed.first().cloned());
             if settings.model.is_some() {
                 let _ = settings.save();
                 *shell.settings.lock().unwrap() = settings.clone();

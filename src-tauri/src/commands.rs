@@ -200,14 +200,20 @@ fn adopt_if_none(app: &AppHandle, shell: &Shell, id: &str) {
 #[tauri::command]
 pub async fn import_model(app: AppHandle, shell: State<'_, Arc<Shell>>, path: String) -> Res<String> {
     let file = checked_path(&path)?;
-    let id = tauri::async_runtime::spawn_blocking(move || folio::models::install::import(&file)).await.map_err(err)?.map_err(err)?;
+    let id = tauri::async_runtime::spawn_blocking(move || folio::models::install::import(&file))
+        .await
+        .map_err(err)?
+        .map_err(err)?;
     adopt_if_none(&app, &shell, &id);
     Ok(id)
 }
 
 #[tauri::command]
 pub fn download_model(app: AppHandle, shell: State<'_, Arc<Shell>>, id: String) -> Res<()> {
-    let entry = folio::models::catalog::catalog().into_iter().find(|m| m.id == id).ok_or_else(|| format!("no model '{id}' in the catalog"))?;
+    let entry = folio::models::catalog::catalog()
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or_else(|| format!("no model '{id}' in the catalog"))?;
     let Some(url) = entry.url.clone() else {
         return Err(format!("{} is installed with scripts/fetch-models, not downloaded by the app", entry.name));
     };
@@ -219,7 +225,10 @@ pub fn download_model(app: AppHandle, shell: State<'_, Arc<Shell>>, id: String) 
     std::thread::spawn(move || {
         let target = folio::models::models_dir().join(format!("{id}.gguf"));
         let send = |done: u64, total: u64, finished: bool, error: Option<String>| {
-            let _ = handle.emit("model-download", DownloadEvent { id: id.clone(), done_bytes: done, total_bytes: total, finished, error });
+            let _ = handle.emit(
+                "model-download",
+                DownloadEvent { id: id.clone(), done_bytes: done, total_bytes: total, finished, error },
+            );
         };
         let mut last = std::time::Instant::now();
         let result = folio::models::install::download(&url, &target, entry.sha256.as_deref(), &cancel, &mut |p| {
@@ -257,7 +266,8 @@ pub fn set_settings(app: AppHandle, shell: State<'_, Arc<Shell>>, settings: Sett
     // The library's location is not something the window may move.
     let settings = Settings { library_dir: previous.library_dir.clone(), ..settings };
     settings.save().map_err(err)?;
-    let reload = settings.model != previous.model || settings.device != previous.device || settings.context != previous.context;
+    let reload =
+        settings.model != previous.model || settings.device != previous.device || settings.context != previous.context;
     *shell.settings.lock().unwrap() = settings;
     if reload {
         answering::load_model(&app);

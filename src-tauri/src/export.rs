@@ -10,7 +10,8 @@ pub fn chat_markdown(chat: &Chat, messages: &[StoredMessage]) -> String {
             continue;
         }
         out.push_str(&format!("\n**Folio:** {}\n", m.content.trim()));
-        let citations = m.details.as_ref().and_then(|d| d.get("citations")).and_then(|c| c.as_array()).cloned().unwrap_or_default();
+        let citations =
+            m.details.as_ref().and_then(|d| d.get("citations")).and_then(|c| c.as_array()).cloned().unwrap_or_default();
         if !citations.is_empty() {
             out.push('\n');
         }

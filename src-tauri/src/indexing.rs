@@ -53,7 +53,8 @@ fn run_one(app: &AppHandle, shell: &Shell, folder: &PathBuf) {
                 }
                 p.current = path.file_name().map(|n| n.to_string_lossy().into_owned());
                 let elapsed = started.elapsed().as_secs_f64();
-                p.eta_seconds = (p.done > 0 && p.total > p.done).then(|| elapsed / p.done as f64 * (p.total - p.done) as f64);
+                p.eta_seconds =
+                    (p.done > 0 && p.total > p.done).then(|| elapsed / p.done as f64 * (p.total - p.done) as f64);
             }
             _ => {}
         }
@@ -65,7 +66,9 @@ fn run_one(app: &AppHandle, shell: &Shell, folder: &PathBuf) {
         }
     };
     match shell.library.index(std::slice::from_ref(folder), &on_event, &AtomicBool::new(false)) {
-        Ok(summary) => tracing::info!("indexed {}: {} files, {} passages", folder.display(), summary.indexed, summary.chunks),
+        Ok(summary) => {
+            tracing::info!("indexed {}: {} files, {} passages", folder.display(), summary.indexed, summary.chunks)
+        }
         Err(e) => crate::notice(app, format!("Indexing {} failed: {e}", folder.display())),
     }
 }

@@ -45,7 +45,15 @@ pub(crate) fn library_view(shell: &Shell) -> folio::Result<LibraryView> {
     // Folders queued for their first pass are not in the catalog yet; show them all the same.
     for (path, progress) in indexing {
         if !folders.iter().any(|f| path.starts_with(&f.path)) {
-            folders.push(FolderView { path, files_indexed: 0, files_failed: 0, files_skipped: 0, chunks: 0, indexing: Some(progress), watched: true });
+            folders.push(FolderView {
+                path,
+                files_indexed: 0,
+                files_failed: 0,
+                files_skipped: 0,
+                chunks: 0,
+                indexing: Some(progress),
+                watched: true,
+            });
         }
     }
     Ok(LibraryView {
@@ -102,7 +110,10 @@ const FETCH_MODELS_HINT: &str = "\n\nFolio's models are fetched once, from the P
 fn main() {
     folio::ingest::worker::maybe_run_worker();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FOLIO_LOG").unwrap_or_else(|_| "warn,folio_desktop=info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FOLIO_LOG")
+                .unwrap_or_else(|_| "warn,folio_desktop=info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let (library, settings) = match open_library() {

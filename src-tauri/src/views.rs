@@ -61,11 +61,31 @@ pub struct ModelsView {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum AnswerEvent {
-    Query { #[serde(rename = "requestId")] request_id: u64, query: String },
-    Sources { #[serde(rename = "requestId")] request_id: u64, sources: Vec<folio::answer::Source> },
-    Token { #[serde(rename = "requestId")] request_id: u64, text: String },
-    Done { #[serde(rename = "requestId")] request_id: u64, answer: Box<folio::answer::Answer> },
-    Error { #[serde(rename = "requestId")] request_id: u64, message: String },
+    Query {
+        #[serde(rename = "requestId")]
+        request_id: u64,
+        query: String,
+    },
+    Sources {
+        #[serde(rename = "requestId")]
+        request_id: u64,
+        sources: Vec<folio::answer::Source>,
+    },
+    Token {
+        #[serde(rename = "requestId")]
+        request_id: u64,
+        text: String,
+    },
+    Done {
+        #[serde(rename = "requestId")]
+        request_id: u64,
+        answer: Box<folio::answer::Answer>,
+    },
+    Error {
+        #[serde(rename = "requestId")]
+        request_id: u64,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]

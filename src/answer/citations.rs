@@ -141,9 +141,10 @@ fn content_terms(text: &str) -> Vec<String> {
 
 /// Stems too common to tie a sentence to a passage.
 const STOP: &[&str] = &[
-    "the", "and", "for", "are", "was", "were", "that", "this", "with", "from", "have", "has", "had", "not", "but", "they",
-    "their", "which", "what", "when", "where", "who", "how", "can", "also", "into", "its", "than", "then", "there",
-    "these", "those", "been", "about", "answer", "sourc", "document", "как", "что", "это", "для", "или", "так", "его",
+    "the", "and", "for", "are", "was", "were", "that", "this", "with", "from", "have", "has", "had", "not", "but",
+    "they", "their", "which", "what", "when", "where", "who", "how", "can", "also", "into", "its", "than", "then",
+    "there", "these", "those", "been", "about", "answer", "sourc", "document", "как", "что", "это", "для", "или",
+    "так", "его",
 ];
 
 #[cfg(test)]
@@ -153,7 +154,8 @@ mod attribution_tests {
     #[test]
     fn sentences_are_attributed_to_the_source_they_come_from() {
         let sources = ["Honey bees dance to show where flowers are.", "Lake Baikal is 1642 metres deep."];
-        let (text, added) = attribute("Bees dance to show where the flowers are. Baikal is 1642 metres deep! Hello.", &sources);
+        let (text, added) =
+            attribute("Bees dance to show where the flowers are. Baikal is 1642 metres deep! Hello.", &sources);
         assert_eq!(text, "Bees dance to show where the flowers are [1]. Baikal is 1642 metres deep [2]! Hello.");
         assert_eq!(added, 2);
         let (kept, added) = attribute("Already cited [2].", &sources);

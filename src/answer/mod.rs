@@ -237,8 +237,13 @@ impl Library {
             events(AskEvent::Sources(sources.clone()));
 
             let messages = prompt::messages(&history, 2, &sources, question, language);
-            let generate = GenerateOptions { max_tokens: options.max_answer_tokens, sampling: options.sampling.clone(), stop: vec![] };
-            let generation = model.chat(&messages, &generate, cancel, &mut |t| events(AskEvent::Text(t.to_string())))?;
+            let generate = GenerateOptions {
+                max_tokens: options.max_answer_tokens,
+                sampling: options.sampling.clone(),
+                stop: vec![],
+            };
+            let generation =
+                model.chat(&messages, &generate, cancel, &mut |t| events(AskEvent::Text(t.to_string())))?;
             let (_, marked, dropped) = citations::extract(generation.text.trim(), sources.len());
             // Sentences the model left without a marker get the source their words come from.
             let (marked, inferred) = if language::is_refusal(&marked) {
@@ -318,9 +323,5 @@ fn question_answer_pairs(messages: &[StoredMessage]) -> Vec<(String, String)> {
 fn files_cited_last(messages: &[StoredMessage]) -> Vec<PathBuf> {
     let last = messages.iter().rev().find(|m| m.role == "assistant");
     let citations = last.and_then(|m| m.details.as_ref()).and_then(|d| d.get("citations")).and_then(|c| c.as_array());
-    citations
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("path").and_then(|p| p.as_str()).map(PathBuf::from))
-        .collect()
+    citations.into_iter().flatten().filter_map(|c| c.get("path").and_then(|p| p.as_str()).map(PathBuf::from)).collect()
 }

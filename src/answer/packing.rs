@@ -43,7 +43,12 @@ struct Picked {
     score: f32,
 }
 
-pub fn pack(catalog: &Catalog, ranked: &[Ranked], count_tokens: &dyn Fn(&str) -> usize, options: PackOptions) -> Result<Vec<Source>> {
+pub fn pack(
+    catalog: &Catalog,
+    ranked: &[Ranked],
+    count_tokens: &dyn Fn(&str) -> usize,
+    options: PackOptions,
+) -> Result<Vec<Source>> {
     let ids: Vec<i64> = ranked.iter().map(|r| r.chunk_id).collect();
     let rows = catalog.chunks(&ids)?;
     let score_of: std::collections::HashMap<i64, f32> = ranked.iter().map(|r| (r.chunk_id, r.score)).collect();
@@ -80,7 +85,9 @@ pub fn pack(catalog: &Catalog, ranked: &[Ranked], count_tokens: &dyn Fn(&str) ->
             continue;
         }
         // A new source must not exceed the count; chunks joining an existing source are free.
-        let joins = picked.iter().any(|p| p.row.file_id == c.row.file_id && p.row.page == c.row.page && (p.row.ord - c.row.ord).abs() == 1);
+        let joins = picked
+            .iter()
+            .any(|p| p.row.file_id == c.row.file_id && p.row.page == c.row.page && (p.row.ord - c.row.ord).abs() == 1);
         let sources_now = count_groups(&picked);
         if !joins && sources_now >= options.max_sources {
             continue;
@@ -92,7 +99,8 @@ pub fn pack(catalog: &Catalog, ranked: &[Ranked], count_tokens: &dyn Fn(&str) ->
 }
 
 fn count_groups(picked: &[Picked]) -> usize {
-    let mut keys: Vec<(i64, Option<u32>, i64)> = picked.iter().map(|p| (p.row.file_id, p.row.page, p.row.ord)).collect();
+    let mut keys: Vec<(i64, Option<u32>, i64)> =
+        picked.iter().map(|p| (p.row.file_id, p.row.page, p.row.ord)).collect();
     keys.sort();
     let mut groups = 0;
     for (i, k) in keys.iter().enumerate() {

@@ -54,7 +54,13 @@ pub fn answer_language(question: Language, sources: &[Source]) -> Language {
 
 /// The conversation for the model: instructions, up to `keep_turns` earlier exchanges (without
 /// their sources, to save context), then sources and the question.
-pub fn messages(history: &[(String, String)], keep_turns: usize, sources: &[Source], question: &str, language: Language) -> Vec<Message> {
+pub fn messages(
+    history: &[(String, String)],
+    keep_turns: usize,
+    sources: &[Source],
+    question: &str,
+    language: Language,
+) -> Vec<Message> {
     let mut messages = vec![Message::new("system", system_prompt(answer_language(language, sources)))];
     for (q, a) in history.iter().rev().take(keep_turns).rev() {
         messages.push(Message::new("user", q.clone()));
@@ -79,7 +85,16 @@ mod tests {
     use super::*;
 
     fn source(text: &str) -> Source {
-        Source { number: 1, path: "a.txt".into(), page: None, start: 0, end: text.len(), text: text.into(), chunk_ids: vec![1], score: 1.0 }
+        Source {
+            number: 1,
+            path: "a.txt".into(),
+            page: None,
+            start: 0,
+            end: text.len(),
+            text: text.into(),
+            chunk_ids: vec![1],
+            score: 1.0,
+        }
     }
 
     #[test]

@@ -33,7 +33,12 @@ impl std::str::FromStr for Rewrite {
 }
 
 /// The retrieval query for `question` after `history` (earlier questions and answers).
-pub fn standalone_query(model: Option<&mut LocalModel>, history: &[(String, String)], question: &str, how: Rewrite) -> Result<String> {
+pub fn standalone_query(
+    model: Option<&mut LocalModel>,
+    history: &[(String, String)],
+    question: &str,
+    how: Rewrite,
+) -> Result<String> {
     let Some((previous, previous_answer)) = history.last() else {
         return Ok(question.to_string());
     };
@@ -47,7 +52,8 @@ pub fn standalone_query(model: Option<&mut LocalModel>, history: &[(String, Stri
                  replace pronouns and references with what they refer to. Keep its language. Reply with the rewritten question only.",
                 super::truncate_chars(previous_answer, 400)
             );
-            let options = GenerateOptions { max_tokens: 48, sampling: SamplingOptions::greedy(), stop: vec!["\n".into()] };
+            let options =
+                GenerateOptions { max_tokens: 48, sampling: SamplingOptions::greedy(), stop: vec!["\n".into()] };
             let g = model.chat(&[Message::new("user", prompt)], &options, &AtomicBool::new(false), &mut |_| {})?;
             let rewritten = g.text.trim().trim_matches('"').trim();
             Ok(if rewritten.is_empty() { format!("{previous} {question}") } else { rewritten.to_string() })

@@ -29,21 +29,34 @@ fn page_label(page: Option<u32>) -> String {
 
 impl Library {
     /// Summarises an indexed file. `on_text` streams the final combining step.
-    pub fn summarize(&self, model: &mut LocalModel, file: &Path, cancel: &AtomicBool, on_text: &mut dyn FnMut(&str)) -> Result<Summary> {
+    pub fn summarize(
+        &self,
+        model: &mut LocalModel,
+        file: &Path,
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Summary> {
         let started = std::time::Instant::now();
         let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
-        let row = self
-            .catalog()
-            .file_by_path(&path)?
-            .ok_or_else(|| Error::InvalidInput(format!("{} is not in the library; index its folder first", file.display())))?;
+        let row = self.catalog().file_by_path(&path)?.ok_or_else(|| {
+            Error::InvalidInput(format!("{} is not in the library; index its folder first", file.display()))
+        })?;
         let chunks = self.catalog().chunks_of_file(row.id)?;
         if chunks.is_empty() {
-            return Err(Error::InvalidInput(format!("{} has no indexed text ({})", file.display(), row.reason.unwrap_or_default())));
+            return Err(Error::InvalidInput(format!(
+                "{} has no indexed text ({})",
+                file.display(),
+                row.reason.unwrap_or_default()
+            )));
         }
         let language = Language::detect(&chunks.iter().take(5).map(|c| c.text.as_str()).collect::<String>());
         let answer_tokens = 300;
         let budget = model.context_length().saturating_sub(answer_tokens + 300).min(2500);
-        let options = GenerateOptions { max_tokens: answer_tokens, sampling: SamplingOptions { repeat_penalty: 1.1, ..SamplingOptions::greedy() }, stop: vec![] };
+        let options = GenerateOptions {
+            max_tokens: answer_tokens,
+            sampling: SamplingOptions { repeat_penalty: 1.1, ..SamplingOptions::greedy() },
+            stop: vec![],
+        };
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
 
         // Map: windows of consecutive passages (overlaps trimmed), each summarised.
@@ -52,7 +65,9 @@ impl Library {
         let mut last_end: Option<(Option<u32>, usize)> = None;
         for c in &chunks {
             let text = match last_end {
-                Some((page, end)) if page == c.page && c.start < end => c.text.chars().skip(end - c.start).collect::<String>(),
+                Some((page, end)) if page == c.page && c.start < end => {
+                    c.text.chars().skip(end - c.start).collect::<String>()
+                }
                 _ => c.text.clone(),
             };
             let piece = format!("{} {}\n", page_label(c.page), text.trim());
@@ -106,17 +121,32 @@ impl Library {
             let last_round = groups.len() == 1;
             let mut next = Vec::new();
             for g in groups {
-                let prompt = format!("{}\n\nPartial summaries:\n{g}", instruction("these partial summaries, which cover consecutive parts"));
+                let prompt = format!(
+                    "{}\n\nPartial summaries:\n{g}",
+                    instruction("these partial summaries, which cover consecutive parts")
+                );
                 calls += 1;
                 let mut sink = |t: &str| {
                     if last_round {
                         on_text(t)
                     }
                 };
-                next.push(model.chat(&[Message::new("user", prompt)], &options, cancel_flag, &mut sink)?.text.trim().to_string());
+                next.push(
+                    model
+                        .chat(&[Message::new("user", prompt)], &options, cancel_flag, &mut sink)?
+                        .text
+                        .trim()
+                        .to_string(),
+                );
             }
             partials = next;
         }
-        Ok(Summary { path, text: partials.pop().unwrap_or_default(), passages: chunks.len(), calls, seconds: started.elapsed().as_secs_f64() })
+        Ok(Summary {
+            path,
+            text: partials.pop().unwrap_or_default(),
+            passages: chunks.len(),
+            calls,
+            seconds: started.elapsed().as_secs_f64(),
+        })
     }
 }

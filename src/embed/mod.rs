@@ -45,9 +45,10 @@ impl Embedder {
     pub fn load_dir(dir: &Path, spec: EmbedderSpec) -> Result<Self> {
         let id = spec.id;
         let config_text = std::fs::read_to_string(dir.join("config.json")).map_err(|e| Error::model(id, e))?;
-        let config: Config = serde_json::from_str(&config_text).map_err(|e| Error::model(id, format!("config.json: {e}")))?;
-        let mut tokenizer =
-            Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| Error::model(id, format!("tokenizer.json: {e}")))?;
+        let config: Config =
+            serde_json::from_str(&config_text).map_err(|e| Error::model(id, format!("config.json: {e}")))?;
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+            .map_err(|e| Error::model(id, format!("tokenizer.json: {e}")))?;
         // Padding and truncation are ours to do per batch; the file's own settings would pad every
         // text to a fixed length or cut chunk offsets short.
         tokenizer.with_padding(None);
@@ -57,7 +58,8 @@ impl Embedder {
         // they are loaded.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[dir.join("model.safetensors")], DType::F32, &device) }
             .map_err(|e| Error::model(id, format!("model.safetensors: {e}")))?;
-        let model = BertModel::load(vb, &config).map_err(|e| Error::model(id, format!("weights do not fit config.json: {e}")))?;
+        let model = BertModel::load(vb, &config)
+            .map_err(|e| Error::model(id, format!("weights do not fit config.json: {e}")))?;
         let spec = EmbedderSpec { max_tokens: spec.max_tokens.min(config.max_position_embeddings), ..spec };
         Ok(Embedder { spec, model, tokenizer, device, dims: config.hidden_size })
     }

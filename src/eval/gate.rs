@@ -55,7 +55,11 @@ pub fn evaluate(set: &QaSet) -> Result<GateReport> {
                 let hits = gates.iter().filter(|g| g.best.is_some_and(|b| b >= threshold) == pass).count();
                 hits as f64 / gates.len().max(1) as f64
             };
-            SweepPoint { threshold, answerable_passed: share(&answerable, true), unanswerable_stopped: share(&unanswerable, false) }
+            SweepPoint {
+                threshold,
+                answerable_passed: share(&answerable, true),
+                unanswerable_stopped: share(&unanswerable, false),
+            }
         })
         .collect();
     Ok(GateReport {

@@ -27,7 +27,9 @@ pub fn load_questions(path: &Path) -> Result<Vec<Question>> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
-        .map(|(n, l)| serde_json::from_str(l).map_err(|e| Error::InvalidInput(format!("{} line {}: {e}", path.display(), n + 1))))
+        .map(|(n, l)| {
+            serde_json::from_str(l).map_err(|e| Error::InvalidInput(format!("{} line {}: {e}", path.display(), n + 1)))
+        })
         .collect()
 }
 
@@ -111,7 +113,14 @@ pub struct QaSet {
 
 /// Indexes `docs` less the last `holdout` documents by name (into a copy under `work_dir`) and
 /// splits the questions; `limit` bounds the answerable ones, half of it the others.
-pub fn prepare(docs_dir: &Path, questions: &Path, limit: Option<usize>, holdout: usize, work_dir: &Path, library: LibraryOptions) -> Result<QaSet> {
+pub fn prepare(
+    docs_dir: &Path,
+    questions: &Path,
+    limit: Option<usize>,
+    holdout: usize,
+    work_dir: &Path,
+    library: LibraryOptions,
+) -> Result<QaSet> {
     let mut docs: Vec<String> = std::fs::read_dir(docs_dir)
         .at(docs_dir)?
         .filter_map(|e| e.ok())
@@ -138,15 +147,26 @@ pub fn prepare(docs_dir: &Path, questions: &Path, limit: Option<usize>, holdout:
     library.index(std::slice::from_ref(&folder), &|_| {}, &AtomicBool::new(false))?;
 
     let all = load_questions(questions)?;
-    let (unanswerable, answerable): (Vec<Question>, Vec<Question>) = all.into_iter().partition(|q| held.contains(&q.doc));
+    let (unanswerable, answerable): (Vec<Question>, Vec<Question>) =
+        all.into_iter().partition(|q| held.contains(&q.doc));
     let answerable = spread(&answerable, limit);
     let unanswerable = spread(&unanswerable, limit.map(|n| n / 2).or(Some(unanswerable.len())));
     Ok(QaSet { library, answerable, unanswerable })
 }
 
-pub fn evaluate(model: &mut LocalModel, options: &QaOptions, progress: &mut dyn FnMut(usize, usize)) -> Result<QaReport> {
-    let QaSet { library, answerable, unanswerable } =
-        prepare(&options.docs, &options.questions, options.limit, options.holdout, &options.work_dir, options.library.clone())?;
+pub fn evaluate(
+    model: &mut LocalModel,
+    options: &QaOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<QaReport> {
+    let QaSet { library, answerable, unanswerable } = prepare(
+        &options.docs,
+        &options.questions,
+        options.limit,
+        options.holdout,
+        &options.work_dir,
+        options.library.clone(),
+    )?;
     let total = answerable.len() + unanswerable.len();
     let mut done = 0;
     let mut ask_all = |questions: &[Question], model: &mut LocalModel| -> Result<QaScores> {
@@ -181,7 +201,11 @@ pub fn evaluate(model: &mut LocalModel, options: &QaOptions, progress: &mut dyn 
     };
     let answerable_scores = ask_all(&answerable, model)?;
     let unanswerable_scores = if unanswerable.is_empty() { None } else { Some(ask_all(&unanswerable, model)?) };
-    let followups = if options.followups > 0 { Some(followup_scores(&library, model, &answerable, options.followups)?) } else { None };
+    let followups = if options.followups > 0 {
+        Some(followup_scores(&library, model, &answerable, options.followups)?)
+    } else {
+        None
+    };
     Ok(QaReport {
         model: model.name.clone(),
         embedder: library.embedder().id().to_string(),
@@ -194,7 +218,12 @@ pub fn evaluate(model: &mut LocalModel, options: &QaOptions, progress: &mut dyn 
 /// Follow-ups made from pairs of questions about one document: the second question's words
 /// shared with the first (its subject, typically a capitalised name) become a pronoun, as people
 /// ask follow-ups. Measures which rewrite brings the document back into the context.
-fn followup_scores(library: &Library, model: &mut LocalModel, questions: &[Question], limit: usize) -> Result<FollowupScores> {
+fn followup_scores(
+    library: &Library,
+    model: &mut LocalModel,
+    questions: &[Question],
+    limit: usize,
+) -> Result<FollowupScores> {
     let mut pairs: Vec<(Question, String)> = Vec::new();
     for (i, a) in questions.iter().enumerate() {
         for b in questions.iter().skip(i + 1).filter(|b| b.doc == a.doc) {
@@ -269,7 +298,11 @@ mod tests {
     #[test]
     fn followups_use_pronouns() {
         assert_eq!(
-            pronoun_followup("How many points did the Panthers defense surrender?", "How many sacks did the Panthers record?").as_deref(),
+            pronoun_followup(
+                "How many points did the Panthers defense surrender?",
+                "How many sacks did the Panthers record?"
+            )
+            .as_deref(),
             Some("How many sacks did it record?")
         );
         assert!(pronoun_followup("What is x?", "What is y?").is_none());

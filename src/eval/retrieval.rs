@@ -123,7 +123,11 @@ pub fn load_beir(corpus: &Path, queries: &Path, qrels: &Path, docs_dir: &Path) -
             continue;
         }
         if fields.len() < 3 {
-            return Err(Error::InvalidInput(format!("{} line {}: expected query-id, corpus-id, score", qrels.display(), n + 1)));
+            return Err(Error::InvalidInput(format!(
+                "{} line {}: expected query-id, corpus-id, score",
+                qrels.display(),
+                n + 1
+            )));
         }
         let grade = fields[2].trim().parse().unwrap_or(0);
         relevant.entry(fields[0].to_string()).or_default().insert(fields[1].to_string(), grade);
@@ -174,7 +178,11 @@ fn sanitize(id: &str) -> String {
 /// a few chunks each.
 const CHUNK_DEPTH: usize = 300;
 
-pub fn evaluate(dataset: &Dataset, options: EvalOptions, progress: &(dyn Fn(IndexEvent) + Sync)) -> Result<RetrievalReport> {
+pub fn evaluate(
+    dataset: &Dataset,
+    options: EvalOptions,
+    progress: &(dyn Fn(IndexEvent) + Sync),
+) -> Result<RetrievalReport> {
     let library = Library::open(&options.library_dir, options.library)?;
     let started = Instant::now();
     let summary = library.index(std::slice::from_ref(&dataset.docs_dir), progress, &AtomicBool::new(false))?;
@@ -195,7 +203,8 @@ pub fn evaluate(dataset: &Dataset, options: EvalOptions, progress: &(dyn Fn(Inde
             latencies.push(t.elapsed().as_secs_f64() * 1000.0);
             let hits = library.hits(&ranked)?;
             let mut seen = HashSet::new();
-            let ranking: Vec<String> = hits.iter().map(|h| key_of(&h.path)).filter(|k| seen.insert(k.clone())).collect();
+            let ranking: Vec<String> =
+                hits.iter().map(|h| key_of(&h.path)).filter(|k| seen.insert(k.clone())).collect();
             scores.ndcg_10 += ndcg_at(&ranking, &q.relevant, 10);
             scores.recall_100 += recall_at(&ranking, &q.relevant, 100);
             scores.hit_1 += hit_at(&ranking, &q.relevant, 1);
@@ -227,7 +236,12 @@ pub fn evaluate(dataset: &Dataset, options: EvalOptions, progress: &(dyn Fn(Inde
         peak_worker_rss_mib: crate::ingest::worker::worker_peak_rss_mib(),
         hnsw_recall_10: hnsw_recall(&library, &dataset.queries)?,
     };
-    Ok(RetrievalReport { embedder: library.embedder().id().to_string(), queries: dataset.queries.len(), modes, throughput })
+    Ok(RetrievalReport {
+        embedder: library.embedder().id().to_string(),
+        queries: dataset.queries.len(),
+        modes,
+        throughput,
+    })
 }
 
 /// Embeds a sample of stored chunks again, timing the embedder alone.
@@ -242,7 +256,8 @@ fn embedding_speed(library: &Library) -> Result<(f64, f64)> {
         return Ok((0.0, 0.0));
     }
     let texts: Vec<&str> = sample.iter().map(String::as_str).collect();
-    let tokens: usize = texts.iter().map(|t| crate::ingest::chunk::TokenSpans::spans(library.embedder(), t).len() + 2).sum();
+    let tokens: usize =
+        texts.iter().map(|t| crate::ingest::chunk::TokenSpans::spans(library.embedder(), t).len() + 2).sum();
     let t = Instant::now();
     library.embedder().embed_passages(&texts)?;
     let secs = t.elapsed().as_secs_f64();

@@ -111,10 +111,8 @@ mod tests {
         std::fs::write(root.join("build/out.txt"), "generated").unwrap();
         std::fs::write(root.join(".gitignore"), "build/\n").unwrap();
         let found = discover(root, &DiscoverOptions { max_file_bytes: 1024 });
-        let names: Vec<_> = found
-            .iter()
-            .map(|f| (f.path.file_name().unwrap().to_str().unwrap().to_string(), f.skip.clone()))
-            .collect();
+        let names: Vec<_> =
+            found.iter().map(|f| (f.path.file_name().unwrap().to_str().unwrap().to_string(), f.skip.clone())).collect();
         assert_eq!(
             names,
             vec![

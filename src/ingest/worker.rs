@@ -157,10 +157,7 @@ impl FileExtractor {
             match Worker::spawn(&command, &self.limits) {
                 Ok(worker) => self.worker = Some(worker),
                 Err(e) => {
-                    return failed(format!(
-                        "could not start the extraction worker {}: {e}",
-                        command.program.display()
-                    ))
+                    return failed(format!("could not start the extraction worker {}: {e}", command.program.display()))
                 }
             }
         }
@@ -217,7 +214,8 @@ impl Worker {
         let (tx, replies) = crossbeam_channel::bounded(1);
         std::thread::Builder::new().name("extract-reply".into()).spawn(move || loop {
             let reply = read_frame(&mut stdout).and_then(|bytes| {
-                let envelope = serde_json::from_slice::<Envelope>(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                let envelope = serde_json::from_slice::<Envelope>(&bytes)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
                 WORKER_PEAK_RSS_KIB.fetch_max(envelope.peak_rss_kib, std::sync::atomic::Ordering::Relaxed);
                 Ok(envelope.reply)
             });
@@ -365,10 +363,10 @@ fn own_peak_rss_kib() -> u64 {
     // The high-water mark of this process image. getrusage's figure would not do: a child
     // inherits its parent's peak at fork, and the indexer has the embedder loaded by then.
     #[cfg(target_os = "linux")]
-    if let Some(kib) = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())))
-    {
+    if let Some(kib) = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("VmHWM:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()))
+    }) {
         return kib;
     }
     #[cfg(unix)]

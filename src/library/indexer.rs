@@ -176,7 +176,13 @@ fn plan(
     }
     summary.unchanged += unchanged;
     summary.bytes_read += bytes;
-    events(IndexEvent::Planned { folder: root.to_path_buf(), to_read: jobs.len(), bytes, unchanged, removed: gone.len() });
+    events(IndexEvent::Planned {
+        folder: root.to_path_buf(),
+        to_read: jobs.len(),
+        bytes,
+        unchanged,
+        removed: gone.len(),
+    });
     Ok(jobs)
 }
 
@@ -321,7 +327,12 @@ fn embed_and_commit(
         while queue.front().is_some_and(|p| p.vectors.len() == p.chunks.len()) {
             let p = queue.pop_front().expect("front checked");
             let chunks = commit(library, &p)?;
-            settle(summary, done, p.job.found.path.clone(), FileOutcome::Indexed { chunks, warnings: p.warnings.clone() });
+            settle(
+                summary,
+                done,
+                p.job.found.path.clone(),
+                FileOutcome::Indexed { chunks, warnings: p.warnings.clone() },
+            );
         }
         if last_keyword_commit.elapsed() > KEYWORD_COMMIT_EVERY {
             library.keyword.commit(library.vectors.read().unwrap_or_else(|p| p.into_inner()).applied_seq())?;
@@ -352,7 +363,8 @@ fn commit(library: &Library, p: &Prepared) -> Result<usize> {
         .map(|(c, v)| NewChunk { page: c.page, start: c.start, end: c.end, tokens: c.tokens, text: &c.text, vector: v })
         .collect();
     let change = library.catalog.commit_file(&record, &chunks, p.warnings.as_deref())?;
-    let added: Vec<(&str, &[f32])> = p.chunks.iter().zip(&p.vectors).map(|(c, v)| (c.text.as_str(), v.as_slice())).collect();
+    let added: Vec<(&str, &[f32])> =
+        p.chunks.iter().zip(&p.vectors).map(|(c, v)| (c.text.as_str(), v.as_slice())).collect();
     library.apply_change(&change, &added)?;
     Ok(chunks.len())
 }

@@ -113,7 +113,8 @@ impl Library {
     pub fn open(dir: &Path, options: LibraryOptions) -> Result<Library> {
         std::fs::create_dir_all(dir).at(dir)?;
         let lock_path = dir.join("lock");
-        let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).at(&lock_path)?;
+        let lock =
+            std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).at(&lock_path)?;
         if lock.try_lock().is_err() {
             return Err(Error::LibraryLocked { dir: dir.to_path_buf() });
         }
@@ -133,7 +134,8 @@ impl Library {
         catalog.set_meta("embedder", &embedder_id)?;
         let keyword = KeywordIndex::open(&dir.join("keyword"))?;
         let vectors_dir = dir.join("vectors");
-        let vectors = VectorIndex::load(&vectors_dir, embedder.dims())?.unwrap_or_else(|| VectorIndex::empty(&vectors_dir, embedder.dims(), 0));
+        let vectors = VectorIndex::load(&vectors_dir, embedder.dims())?
+            .unwrap_or_else(|| VectorIndex::empty(&vectors_dir, embedder.dims(), 0));
         let library = Library {
             dir: dir.to_path_buf(),
             options,
@@ -162,7 +164,12 @@ impl Library {
 
     /// Adds folders (or single files) and indexes them; on an existing folder, re-indexes what
     /// changed and forgets what was deleted.
-    pub fn index(&self, paths: &[PathBuf], events: &(dyn Fn(IndexEvent) + Sync), cancel: &AtomicBool) -> Result<IndexSummary> {
+    pub fn index(
+        &self,
+        paths: &[PathBuf],
+        events: &(dyn Fn(IndexEvent) + Sync),
+        cancel: &AtomicBool,
+    ) -> Result<IndexSummary> {
         let _run = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
         indexer::run(self, paths, events, cancel)
     }

@@ -77,7 +77,11 @@ pub fn run(model: &mut LocalModel, prompt_len: usize, generate_len: usize, repet
 
     // KV reuse across chat turns: the second turn shares the first turn's prompt and answer.
     let cancel = std::sync::atomic::AtomicBool::new(false);
-    let options = super::session::GenerateOptions { max_tokens: 32, sampling: super::sampling::SamplingOptions::greedy(), stop: vec![] };
+    let options = super::session::GenerateOptions {
+        max_tokens: 32,
+        sampling: super::sampling::SamplingOptions::greedy(),
+        stop: vec![],
+    };
     let context_text: String = include_str!("../../assets/sample/honeybees.txt").to_string();
     let mut messages = vec![
         Message::new("system", "Answer from the document."),

@@ -78,10 +78,18 @@ impl CandleDecoder {
         let fail = |e: candle_core::Error| Error::model(&name, e);
         let arch = file.architecture()?.to_string();
         let weights = match arch.as_str() {
-            "llama" | "mistral" => CandleWeights::Llama(quantized_llama::ModelWeights::from_gguf(content, &mut reader, &device).map_err(fail)?),
-            "qwen2" => CandleWeights::Qwen2(quantized_qwen2::ModelWeights::from_gguf(content, &mut reader, &device).map_err(fail)?),
-            "qwen3" => CandleWeights::Qwen3(quantized_qwen3::ModelWeights::from_gguf(content, &mut reader, &device).map_err(fail)?),
-            "gemma3" => CandleWeights::Gemma3(quantized_gemma3::ModelWeights::from_gguf(content, &mut reader, &device).map_err(fail)?),
+            "llama" | "mistral" => CandleWeights::Llama(
+                quantized_llama::ModelWeights::from_gguf(content, &mut reader, &device).map_err(fail)?,
+            ),
+            "qwen2" => CandleWeights::Qwen2(
+                quantized_qwen2::ModelWeights::from_gguf(content, &mut reader, &device).map_err(fail)?,
+            ),
+            "qwen3" => CandleWeights::Qwen3(
+                quantized_qwen3::ModelWeights::from_gguf(content, &mut reader, &device).map_err(fail)?,
+            ),
+            "gemma3" => CandleWeights::Gemma3(
+                quantized_gemma3::ModelWeights::from_gguf(content, &mut reader, &device).map_err(fail)?,
+            ),
             other => return Err(Error::model(&name, format!("architecture '{other}' is not supported"))),
         };
         let context = file.arch_u32("context_length").map(|v| v as usize).unwrap_or(4096);
@@ -96,7 +104,11 @@ impl CandleDecoder {
 impl Decoder for CandleDecoder {
     fn forward(&mut self, tokens: &[u32]) -> Result<Vec<f32>> {
         if self.cached + tokens.len() > self.max_context {
-            return Err(Error::InvalidInput(format!("{} tokens do not fit the context of {}", self.cached + tokens.len(), self.max_context)));
+            return Err(Error::InvalidInput(format!(
+                "{} tokens do not fit the context of {}",
+                self.cached + tokens.len(),
+                self.max_context
+            )));
         }
         let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
         let pos = self.cached;
@@ -167,7 +179,9 @@ pub fn open_decoder(file: &GgufFile, choice: DeviceChoice, max_context: usize) -
         DeviceChoice::Cpu => Ok(Box::new(NativeModel::load(file, max_context)?)),
         DeviceChoice::CandleCpu => Ok(Box::new(CandleDecoder::load(file, Device::Cpu, max_context)?)),
         DeviceChoice::Cuda => Ok(Box::new(CandleDecoder::load(file, gpu(Device::new_cuda(0), "CUDA")?, max_context)?)),
-        DeviceChoice::Metal => Ok(Box::new(CandleDecoder::load(file, gpu(Device::new_metal(0), "Metal")?, max_context)?)),
+        DeviceChoice::Metal => {
+            Ok(Box::new(CandleDecoder::load(file, gpu(Device::new_metal(0), "Metal")?, max_context)?))
+        }
         DeviceChoice::Auto => {
             if cfg!(feature = "cuda") {
                 match Device::new_cuda(0) {

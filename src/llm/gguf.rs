@@ -33,7 +33,11 @@ impl GgufFile {
         let end = content
             .tensor_infos
             .values()
-            .map(|t| content.tensor_data_offset as usize + t.offset as usize + tensor_bytes(t.ggml_dtype, t.shape.elem_count()))
+            .map(|t| {
+                content.tensor_data_offset as usize
+                    + t.offset as usize
+                    + tensor_bytes(t.ggml_dtype, t.shape.elem_count())
+            })
             .max()
             .unwrap_or(0);
         if end > mmap.len() {

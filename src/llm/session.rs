@@ -109,7 +109,10 @@ impl LocalModel {
         let tokenizer = Tokenizer::from_gguf(&file)?;
         let template = template_for(&file, &tokenizer)?;
         let decoder = open_decoder(&file, options.device, options.context)?;
-        let name = file.meta_str("general.name").map(str::to_string).unwrap_or_else(|| path.file_stem().unwrap_or_default().to_string_lossy().into_owned());
+        let name = file
+            .meta_str("general.name")
+            .map(str::to_string)
+            .unwrap_or_else(|| path.file_stem().unwrap_or_default().to_string_lossy().into_owned());
         Ok(LocalModel { name, path: path.to_path_buf(), tokenizer, template, decoder, history: Vec::new() })
     }
 
@@ -129,7 +132,11 @@ impl LocalModel {
     /// Token ids of a rendered prompt. Templates that write the beginning-of-text token themselves
     /// get no second one.
     pub fn encode_prompt(&self, text: &str) -> Vec<u32> {
-        let bos_in_text = self.tokenizer.bos.and_then(|b| self.tokenizer.token_text(b)).is_some_and(|b| !b.is_empty() && text.starts_with(b));
+        let bos_in_text = self
+            .tokenizer
+            .bos
+            .and_then(|b| self.tokenizer.token_text(b))
+            .is_some_and(|b| !b.is_empty() && text.starts_with(b));
         self.tokenizer.encode(text, !bos_in_text, true)
     }
 
@@ -138,7 +145,13 @@ impl LocalModel {
     }
 
     /// Answers a conversation, streaming text through `on_text`.
-    pub fn chat(&mut self, messages: &[Message], options: &GenerateOptions, cancel: &AtomicBool, on_text: &mut dyn FnMut(&str)) -> Result<Generation> {
+    pub fn chat(
+        &mut self,
+        messages: &[Message],
+        options: &GenerateOptions,
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Generation> {
         let prompt = self.render(messages)?;
         tracing::debug!(target: "folio::prompt", "{prompt}");
         let ids = self.encode_prompt(&prompt);
@@ -148,7 +161,13 @@ impl LocalModel {
     }
 
     /// Continues `prompt` tokens.
-    pub fn generate(&mut self, prompt: &[u32], options: &GenerateOptions, cancel: &AtomicBool, on_text: &mut dyn FnMut(&str)) -> Result<Generation> {
+    pub fn generate(
+        &mut self,
+        prompt: &[u32],
+        options: &GenerateOptions,
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Generation> {
         let context = self.decoder.max_context();
         if prompt.is_empty() {
             return Err(Error::InvalidInput("the prompt is empty".into()));
@@ -290,7 +309,9 @@ impl StopMatcher {
         let mut keep = 0;
         for stop in &self.stops {
             for len in (1..stop.len().min(self.pending.len()) + 1).rev() {
-                if self.pending.is_char_boundary(self.pending.len() - len) && stop.starts_with(&self.pending[self.pending.len() - len..]) {
+                if self.pending.is_char_boundary(self.pending.len() - len)
+                    && stop.starts_with(&self.pending[self.pending.len() - len..])
+                {
                     keep = keep.max(len);
                     break;
                 }

@@ -37,7 +37,8 @@ pub struct ChatTemplate {
 
 impl ChatTemplate {
     pub fn new(source: &str, bos: &str, eos: &str) -> Result<Self> {
-        let template = ChatTemplate { source: source.to_string(), bos: bos.to_string(), eos: eos.to_string(), stops: Vec::new() };
+        let template =
+            ChatTemplate { source: source.to_string(), bos: bos.to_string(), eos: eos.to_string(), stops: Vec::new() };
         // Fail early, with the template's own error, rather than on the first question.
         template.render(&[Message::new("user", "hi")], true)?;
         Ok(template)
@@ -50,7 +51,11 @@ impl ChatTemplate {
             "llama3" => (LLAMA3, vec![]),
             "gemma" => (GEMMA, vec![]),
             "plain" => (PLAIN, vec!["\nUser:".to_string()]),
-            other => return Err(Error::InvalidInput(format!("no built-in chat template '{other}' (chatml, llama3, gemma, plain)"))),
+            other => {
+                return Err(Error::InvalidInput(format!(
+                    "no built-in chat template '{other}' (chatml, llama3, gemma, plain)"
+                )))
+            }
         };
         let mut template = Self::new(source, bos, eos)?;
         template.stops = stops;
@@ -67,11 +72,20 @@ impl ChatTemplate {
         env.add_function("strftime_now", |format: String| -> String {
             // Templates use it for "today" in system prompts; a fixed date keeps prompts cacheable
             // within a day and avoids a clock dependency in tests.
-            let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or(0);
+            let days = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() / 86_400)
+                .unwrap_or(0);
             let (y, m, d) = civil_from_days(days as i64);
-            format.replace("%Y", &y.to_string()).replace("%m", &format!("{m:02}")).replace("%d", &format!("{d:02}")).replace("%B", MONTHS[(m - 1) as usize]).replace("%b", &MONTHS[(m - 1) as usize][..3])
+            format
+                .replace("%Y", &y.to_string())
+                .replace("%m", &format!("{m:02}"))
+                .replace("%d", &format!("{d:02}"))
+                .replace("%B", MONTHS[(m - 1) as usize])
+                .replace("%b", &MONTHS[(m - 1) as usize][..3])
         });
-        env.add_template("chat", &self.source).map_err(|e| Error::InvalidInput(format!("the model's chat template does not parse: {e}")))?;
+        env.add_template("chat", &self.source)
+            .map_err(|e| Error::InvalidInput(format!("the model's chat template does not parse: {e}")))?;
         let template = env.get_template("chat").expect("added above");
         template
             .render(context! {
@@ -90,16 +104,29 @@ fn messages_value(messages: &[Message]) -> minijinja::Value {
         .iter()
         .map(|m| {
             let map: std::collections::BTreeMap<String, minijinja::Value> =
-                [("role".to_string(), m.role.clone().into()), ("content".to_string(), m.content.clone().into())].into_iter().collect();
+                [("role".to_string(), m.role.clone().into()), ("content".to_string(), m.content.clone().into())]
+                    .into_iter()
+                    .collect();
             minijinja::Value::from(map)
         })
         .collect();
     minijinja::Value::from(list)
 }
 
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 #[cfg(test)]
 mod tests {
@@ -109,7 +136,15 @@ mod tests {
     fn chatml_multi_turn() {
         let t = ChatTemplate::builtin("chatml", "", "<|im_end|>").unwrap();
         let text = t
-            .render(&[Message::new("system", "Be brief."), Message::new("user", "Hi"), Message::new("assistant", "Hello!"), Message::new("user", "Bye")], true)
+            .render(
+                &[
+                    Message::new("system", "Be brief."),
+                    Message::new("user", "Hi"),
+                    Message::new("assistant", "Hello!"),
+                    Message::new("user", "Bye"),
+                ],
+                true,
+            )
             .unwrap();
         assert_eq!(
             text,

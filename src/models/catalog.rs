@@ -25,12 +25,17 @@ struct CatalogFile {
 }
 
 pub fn catalog() -> Vec<CatalogModel> {
-    let file: CatalogFile = serde_json::from_str(include_str!("../../assets/models.json")).expect("the shipped catalog parses");
+    let file: CatalogFile =
+        serde_json::from_str(include_str!("../../assets/models.json")).expect("the shipped catalog parses");
     let dir = models_dir();
     file.models
         .into_iter()
         .map(|mut m| {
-            m.installed = if m.kind == "decoder" { dir.join(format!("{}.gguf", m.id)).is_file() } else { dir.join(&m.id).is_dir() };
+            m.installed = if m.kind == "decoder" {
+                dir.join(format!("{}.gguf", m.id)).is_file()
+            } else {
+                dir.join(&m.id).is_dir()
+            };
             m
         })
         .collect()
@@ -55,7 +60,8 @@ pub fn imported() -> Vec<String> {
 
 /// Installed decoders: catalog ones and imported ones.
 pub fn installed_decoders() -> Vec<String> {
-    let mut ids: Vec<String> = catalog().into_iter().filter(|m| m.kind == "decoder" && m.installed).map(|m| m.id).collect();
+    let mut ids: Vec<String> =
+        catalog().into_iter().filter(|m| m.kind == "decoder" && m.installed).map(|m| m.id).collect();
     ids.extend(imported());
     ids
 }

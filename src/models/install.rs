@@ -16,7 +16,8 @@ use crate::llm::tokenizer::Tokenizer;
 /// A model id from a file name: lower-case letters, digits, dots and dashes.
 pub fn id_from_path(path: &Path) -> String {
     let stem = path.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
-    let id: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' }).collect();
+    let id: String =
+        stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' }).collect();
     id.trim_matches('-').to_string()
 }
 
@@ -53,7 +54,13 @@ pub struct Progress {
 
 /// Downloads `url` to `target`, continuing a `.part` file left by an earlier attempt, and checks
 /// the sha256 when one is given. On a mismatch the partial file is deleted.
-pub fn download(url: &str, target: &Path, sha256: Option<&str>, cancel: &AtomicBool, progress: &mut dyn FnMut(Progress)) -> Result<PathBuf> {
+pub fn download(
+    url: &str,
+    target: &Path,
+    sha256: Option<&str>,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<PathBuf> {
     let part = target.with_extension("part");
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -64,11 +71,22 @@ pub fn download(url: &str, target: &Path, sha256: Option<&str>, cancel: &AtomicB
     if have > 0 {
         request = request.header("Range", &format!("bytes={have}-"));
     }
-    let fail = |e: String| Error::InvalidInput(format!("downloading {url} failed: {e}; check the connection and try again (the download resumes)"));
+    let fail = |e: String| {
+        Error::InvalidInput(format!(
+            "downloading {url} failed: {e}; check the connection and try again (the download resumes)"
+        ))
+    };
     let response = request.call().map_err(|e| fail(e.to_string()))?;
     let resumed = response.status() == 206;
-    let length: Option<u64> = response.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-    let mut file = std::fs::OpenOptions::new().create(true).append(resumed).write(true).truncate(!resumed).open(&part).map_err(|e| Error::io(&part, e))?;
+    let length: Option<u64> =
+        response.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(resumed)
+        .write(true)
+        .truncate(!resumed)
+        .open(&part)
+        .map_err(|e| Error::io(&part, e))?;
     let mut done = if resumed { have } else { 0 };
     let total = length.map(|l| l + done);
     let mut body = response.into_body().into_reader();

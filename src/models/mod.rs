@@ -38,13 +38,8 @@ pub struct EmbedderSpec {
     pub trained_tokens: usize,
 }
 
-pub const ALL_MINILM_L6_V2: EmbedderSpec = EmbedderSpec {
-    id: "all-minilm-l6-v2",
-    query_prefix: "",
-    passage_prefix: "",
-    max_tokens: 512,
-    trained_tokens: 256,
-};
+pub const ALL_MINILM_L6_V2: EmbedderSpec =
+    EmbedderSpec { id: "all-minilm-l6-v2", query_prefix: "", passage_prefix: "", max_tokens: 512, trained_tokens: 256 };
 
 pub const MULTILINGUAL_E5_SMALL: EmbedderSpec = EmbedderSpec {
     id: "multilingual-e5-small",

@@ -242,7 +242,10 @@ impl Catalog {
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.write()
-            .execute("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2", [key, value])
+            .execute(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
+                [key, value],
+            )
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -268,7 +271,10 @@ impl Catalog {
             .prepare_cached("SELECT id FROM chunks WHERE file_id = ?1")?
             .query_map([file_id], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        tx.execute("INSERT OR REPLACE INTO removed_chunks(chunk_id, seq) SELECT id, ?2 FROM chunks WHERE file_id = ?1", [file_id, seq])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO removed_chunks(chunk_id, seq) SELECT id, ?2 FROM chunks WHERE file_id = ?1",
+            [file_id, seq],
+        )?;
         tx.execute("DELETE FROM chunks WHERE file_id = ?1", [file_id])?;
         Ok(ids)
     }
@@ -302,7 +308,8 @@ impl Catalog {
             .map_err(|e| self.err(e))?;
         for (inner_id, inner_path) in inner {
             if Path::new(&inner_path).starts_with(path) {
-                tx.execute("UPDATE files SET folder_id = ?1 WHERE folder_id = ?2", [id, inner_id]).map_err(|e| self.err(e))?;
+                tx.execute("UPDATE files SET folder_id = ?1 WHERE folder_id = ?2", [id, inner_id])
+                    .map_err(|e| self.err(e))?;
                 tx.execute("DELETE FROM folders WHERE id = ?1", [inner_id]).map_err(|e| self.err(e))?;
             }
         }
@@ -407,9 +414,17 @@ impl Catalog {
         let mut conn = self.write();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         let kept: i64 = tx
-            .query_row("SELECT COUNT(*) FROM chunks JOIN files ON files.id = chunks.file_id WHERE files.path = ?1", [path_text(record.path)], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM chunks JOIN files ON files.id = chunks.file_id WHERE files.path = ?1",
+                [path_text(record.path)],
+                |r| r.get(0),
+            )
             .map_err(|e| self.err(e))?;
-        let reason = if kept > 0 { format!("{reason}; the previously indexed version stays searchable") } else { reason.to_string() };
+        let reason = if kept > 0 {
+            format!("{reason}; the previously indexed version stays searchable")
+        } else {
+            reason.to_string()
+        };
         Self::upsert_file(&tx, record, status, Some(&reason), kept as usize).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }
@@ -417,12 +432,21 @@ impl Catalog {
     /// Updates size and mtime of a file whose content did not change.
     pub fn touch_file(&self, file_id: i64, size: u64, mtime_ns: i64) -> Result<()> {
         self.write()
-            .execute("UPDATE files SET size = ?2, mtime_ns = ?3, updated_at = ?4 WHERE id = ?1", params![file_id, size as i64, mtime_ns, now_secs()])
+            .execute(
+                "UPDATE files SET size = ?2, mtime_ns = ?3, updated_at = ?4 WHERE id = ?1",
+                params![file_id, size as i64, mtime_ns, now_secs()],
+            )
             .map_err(|e| self.err(e))?;
         Ok(())
     }
 
-    fn upsert_file(tx: &rusqlite::Transaction, r: &FileRecord, status: FileStatus, reason: Option<&str>, chunk_count: usize) -> rusqlite::Result<i64> {
+    fn upsert_file(
+        tx: &rusqlite::Transaction,
+        r: &FileRecord,
+        status: FileStatus,
+        reason: Option<&str>,
+        chunk_count: usize,
+    ) -> rusqlite::Result<i64> {
         let extractor_version = r.extractor.map(|_| crate::ingest::extract::EXTRACTOR_VERSION);
         tx.query_row(
             "INSERT INTO files(folder_id, path, size, mtime_ns, hash, status, reason, extractor, extractor_version, pages, chunk_count, updated_at)
@@ -470,13 +494,19 @@ impl Catalog {
 
     /// Calls `each` with batches of `(id, text, vector)` of the chunks added after `seq` (all live
     /// chunks when `seq` is 0), in id order.
-    pub fn for_each_chunk_after(&self, seq: i64, mut each: impl FnMut(&[(i64, String, Vec<f32>)]) -> Result<()>) -> Result<()> {
+    pub fn for_each_chunk_after(
+        &self,
+        seq: i64,
+        mut each: impl FnMut(&[(i64, String, Vec<f32>)]) -> Result<()>,
+    ) -> Result<()> {
         let mut last_id = 0i64;
         loop {
             let batch: Vec<(i64, String, Vec<f32>)> = {
                 let conn = self.read();
                 let mut stmt = conn
-                    .prepare_cached("SELECT id, text, vector FROM chunks WHERE id > ?1 AND seq > ?2 ORDER BY id LIMIT 2048")
+                    .prepare_cached(
+                        "SELECT id, text, vector FROM chunks WHERE id > ?1 AND seq > ?2 ORDER BY id LIMIT 2048",
+                    )
                     .map_err(|e| self.err(e))?;
                 let rows = stmt
                     .query_map([last_id, seq], |r| Ok((r.get(0)?, r.get(1)?, blob_to_vector(&r.get::<_, Vec<u8>>(2)?))))

@@ -60,7 +60,9 @@ impl Catalog {
     }
 
     pub fn rename_chat(&self, id: i64, title: &str) -> Result<()> {
-        self.write().execute("UPDATE chats SET title = ?2 WHERE id = ?1", params![id, title]).map_err(|e| self.err(e))?;
+        self.write()
+            .execute("UPDATE chats SET title = ?2 WHERE id = ?1", params![id, title])
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -72,7 +74,13 @@ impl Catalog {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    pub fn add_message(&self, chat_id: i64, role: &str, content: &str, details: Option<&serde_json::Value>) -> Result<i64> {
+    pub fn add_message(
+        &self,
+        chat_id: i64,
+        role: &str,
+        content: &str,
+        details: Option<&serde_json::Value>,
+    ) -> Result<i64> {
         let now = now_secs();
         let details = details.map(|d| d.to_string());
         let mut conn = self.write();
@@ -91,7 +99,9 @@ impl Catalog {
     pub fn messages(&self, chat_id: i64) -> Result<Vec<StoredMessage>> {
         let conn = self.read();
         let rows = conn
-            .prepare("SELECT id, chat_id, role, content, details, created_at FROM messages WHERE chat_id = ?1 ORDER BY id")
+            .prepare(
+                "SELECT id, chat_id, role, content, details, created_at FROM messages WHERE chat_id = ?1 ORDER BY id",
+            )
             .and_then(|mut s| {
                 s.query_map([chat_id], |r| {
                     let details: Option<String> = r.get(4)?;

@@ -132,7 +132,8 @@ impl KeywordIndex {
 fn schema() -> (Schema, Field, Field) {
     let mut builder = Schema::builder();
     let chunk_id = builder.add_u64_field("chunk_id", INDEXED | FAST | STORED);
-    let indexing = TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let indexing =
+        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions);
     let text = builder.add_text_field("text", TextOptions::default().set_indexing_options(indexing));
     (builder.build(), chunk_id, text)
 }

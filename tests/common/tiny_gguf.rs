@@ -20,7 +20,15 @@ pub struct TinySpec {
 
 impl Default for TinySpec {
     fn default() -> Self {
-        TinySpec { arch: "llama", matrix_type: GgmlDType::Q8_0, n_embd: 64, n_layer: 2, n_head: 4, n_head_kv: 2, n_ff: 128 }
+        TinySpec {
+            arch: "llama",
+            matrix_type: GgmlDType::Q8_0,
+            n_embd: 64,
+            n_layer: 2,
+            n_head: 4,
+            n_head_kv: 2,
+            n_ff: 128,
+        }
     }
 }
 

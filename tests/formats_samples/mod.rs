@@ -12,7 +12,8 @@ pub fn zip_file(path: &Path, entries: &[(&str, &str)]) {
     let file = std::fs::File::create(path).unwrap();
     let mut zip = zip::ZipWriter::new(file);
     for (name, content) in entries {
-        let method = if *name == "mimetype" { zip::CompressionMethod::Stored } else { zip::CompressionMethod::Deflated };
+        let method =
+            if *name == "mimetype" { zip::CompressionMethod::Stored } else { zip::CompressionMethod::Deflated };
         zip.start_file(*name, zip::write::SimpleFileOptions::default().compression_method(method)).unwrap();
         zip.write_all(content.as_bytes()).unwrap();
     }
@@ -149,4 +150,3 @@ pub const EML: &str = "From: Harbour Master <master@port.example>\r\nTo: crew@po
     Date: Tue, 5 Mar 2024 08:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"x\"\r\n\r\n\
     --x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe inner basin is frozen; moor at pier 4.\r\n\
     --x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>The inner basin is <b>frozen</b>; moor at pier 4.</p>\r\n--x--\r\n";
-

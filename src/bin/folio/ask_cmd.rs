@@ -13,7 +13,14 @@ use crate::eval_cmd::QaSetArgs;
 use crate::llm_cmd::{load, ModelArgs};
 use crate::output::{print_json, snippet};
 
-pub fn ask(library: &Library, model_args: &ModelArgs, question: &str, chat: Option<i64>, rewrite: Rewrite, json: bool) -> Result<()> {
+pub fn ask(
+    library: &Library,
+    model_args: &ModelArgs,
+    question: &str,
+    chat: Option<i64>,
+    rewrite: Rewrite,
+    json: bool,
+) -> Result<()> {
     let mut model = load(model_args)?;
     let cancel = crate::llm_cmd::cancel_on_ctrl_c();
     let options = AskOptions { chat_id: chat, rewrite, ..AskOptions::default() };
@@ -42,7 +49,12 @@ pub fn ask(library: &Library, model_args: &ModelArgs, question: &str, chat: Opti
     } else if !answer.nothing_relevant && !answer.sources.is_empty() && !answer.refused {
         println!("\n(The answer cites no source; the passages given to the model were:)");
         for s in answer.sources.iter().take(3) {
-            println!("  [{}] {}{}", s.number, s.path.display(), s.page.map(|p| format!(", page {p}")).unwrap_or_default());
+            println!(
+                "  [{}] {}{}",
+                s.number,
+                s.path.display(),
+                s.page.map(|p| format!(", page {p}")).unwrap_or_default()
+            );
         }
     }
     eprintln!(
@@ -136,7 +148,10 @@ pub fn eval_qa(model_args: &ModelArgs, set: &QaSetArgs, followups: usize, ask: A
         println!("unanswerable (documents not indexed): {} questions, refused {:.3}", u.questions, u.refused);
     }
     if let Some(f) = &report.followups {
-        println!("follow-ups ({} pairs), document in the top 5 by rewrite: {:?}; rewrite seconds {:?}", f.pairs, f.context_hit, f.rewrite_seconds);
+        println!(
+            "follow-ups ({} pairs), document in the top 5 by rewrite: {:?}; rewrite seconds {:?}",
+            f.pairs, f.context_hit, f.rewrite_seconds
+        );
     }
     Ok(())
 }

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use folio::eval::retrieval::{evaluate, load_beir, load_doc_questions, EvalOptions, RetrievalReport};
 use folio::answer::AskOptions;
+use folio::eval::retrieval::{evaluate, load_beir, load_doc_questions, EvalOptions, RetrievalReport};
 use folio::library::LibraryOptions;
 use folio::SearchMode;
 
@@ -92,7 +92,8 @@ pub fn run(command: &EvalCommand, json: bool) -> Result<()> {
             (corpus, queries, qrels, docs, questions, embedder, mode, work)
         }
         EvalCommand::Qa { set, followups, source_tokens, min_similarity, model } => {
-            let ask = AskOptions { source_tokens: *source_tokens, min_similarity: *min_similarity, ..AskOptions::default() };
+            let ask =
+                AskOptions { source_tokens: *source_tokens, min_similarity: *min_similarity, ..AskOptions::default() };
             return crate::ask_cmd::eval_qa(model, set, *followups, ask, json);
         }
         EvalCommand::Gate { set } => return gate(set, json),
@@ -136,7 +137,10 @@ fn print_json(report: &RetrievalReport) {
 
 fn print_table(report: &RetrievalReport) {
     println!("embedder {}, {} queries", report.embedder, report.queries);
-    println!("{:<8} {:>8} {:>10} {:>7} {:>7} {:>7} {:>12} {:>9}", "mode", "nDCG@10", "recall@100", "hit@1", "hit@5", "MRR@10", "median ms", "p95 ms");
+    println!(
+        "{:<8} {:>8} {:>10} {:>7} {:>7} {:>7} {:>12} {:>9}",
+        "mode", "nDCG@10", "recall@100", "hit@1", "hit@5", "MRR@10", "median ms", "p95 ms"
+    );
     for (mode, s) in &report.modes {
         println!(
             "{:<8} {:>8.4} {:>10.4} {:>7.4} {:>7.4} {:>7.4} {:>12.2} {:>9.2}",
@@ -186,14 +190,18 @@ impl WorkDir {
 fn gate(args: &QaSetArgs, json: bool) -> Result<()> {
     let work = WorkDir::new(args.work.as_deref())?;
     eprintln!("indexing {} less {} held-out documents…", args.docs.display(), args.holdout);
-    let set = folio::eval::qa::prepare(&args.docs, &args.questions, args.limit, args.holdout, work.path(), args.library())?;
+    let set =
+        folio::eval::qa::prepare(&args.docs, &args.questions, args.limit, args.holdout, work.path(), args.library())?;
     let report = folio::eval::gate::evaluate(&set)?;
     if json {
         crate::output::print_json(&report);
         return Ok(());
     }
     println!("embedder {}", report.embedder);
-    println!("{:<14} {:>9} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7}", "questions", "", "p05", "p25", "median", "p75", "p95", "cross", "passed");
+    println!(
+        "{:<14} {:>9} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7}",
+        "questions", "", "p05", "p25", "median", "p75", "p95", "cross", "passed"
+    );
     let row = |name: &str, s: &folio::eval::gate::GateScores| {
         println!(
             "{:<14} {:>9} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.2} {:>7.3}",

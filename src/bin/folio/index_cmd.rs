@@ -13,7 +13,8 @@ use folio::Library;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub fn index(library: &Library, paths: &[PathBuf], json: bool) -> Result<()> {
-    let bar = if json { ProgressBar::hidden() } else { ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr()) };
+    let bar =
+        if json { ProgressBar::hidden() } else { ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr()) };
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files  {msg}  ETA {eta}")
             .expect("valid template")

@@ -117,7 +117,11 @@ pub fn generate(model_args: &ModelArgs, sampling: &SamplingArgs, raw: bool, prom
 
 pub fn chat(model_args: &ModelArgs, sampling: &SamplingArgs, system: Option<&str>) -> Result<()> {
     let mut model = load(model_args)?;
-    eprintln!("{} on {}. Enter sends; Ctrl-C stops an answer; Ctrl-D or /exit quits; /reset starts over.", model.name, model.device_name());
+    eprintln!(
+        "{} on {}. Enter sends; Ctrl-C stops an answer; Ctrl-D or /exit quits; /reset starts over.",
+        model.name,
+        model.device_name()
+    );
     let cancel = cancel_on_ctrl_c();
     let options = sampling.options();
     let mut messages: Vec<Message> = system.map(|s| vec![Message::new("system", s)]).unwrap_or_default();
@@ -146,7 +150,9 @@ pub fn chat(model_args: &ModelArgs, sampling: &SamplingArgs, system: Option<&str
         }
         messages.push(Message::new("user", line));
         // Keep the conversation inside the context: drop the oldest turns (not the system prompt).
-        while messages.len() > 2 && model.encode_prompt(&model.render(&messages)?).len() + options.max_tokens > model.context_length() {
+        while messages.len() > 2
+            && model.encode_prompt(&model.render(&messages)?).len() + options.max_tokens > model.context_length()
+        {
             let first_turn = messages.iter().position(|m| m.role != "system").unwrap_or(0);
             messages.remove(first_turn);
         }
@@ -171,13 +177,31 @@ pub fn bench(model_args: &ModelArgs, prompt: usize, generate: usize, repetitions
         crate::output::print_json(&report);
     } else {
         println!("{} on {} ({} threads)", report.model, report.device, report.threads);
-        println!("prompt processing  pp{:<4} {:>8.1} t/s   runs {:?}", report.prompt_tokens, report.prompt_tokens_per_second, rounded(&report.prompt_tokens_per_second_runs));
-        println!("generation         tg{:<4} {:>8.1} t/s   runs {:?}", report.generated_tokens, report.generate_tokens_per_second, rounded(&report.generate_tokens_per_second_runs));
-        println!("generation after the {}-token prompt {:.1} t/s", report.prompt_tokens, report.generate_after_prompt_tokens_per_second);
-        println!("time to first token ({} prompt tokens) {:.2} s", report.prompt_tokens, report.time_to_first_token_seconds);
+        println!(
+            "prompt processing  pp{:<4} {:>8.1} t/s   runs {:?}",
+            report.prompt_tokens,
+            report.prompt_tokens_per_second,
+            rounded(&report.prompt_tokens_per_second_runs)
+        );
+        println!(
+            "generation         tg{:<4} {:>8.1} t/s   runs {:?}",
+            report.generated_tokens,
+            report.generate_tokens_per_second,
+            rounded(&report.generate_tokens_per_second_runs)
+        );
+        println!(
+            "generation after the {}-token prompt {:.1} t/s",
+            report.prompt_tokens, report.generate_after_prompt_tokens_per_second
+        );
+        println!(
+            "time to first token ({} prompt tokens) {:.2} s",
+            report.prompt_tokens, report.time_to_first_token_seconds
+        );
         println!(
             "second chat turn: first token after {:.2} s reusing {} cached tokens, {:.2} s from scratch",
-            report.second_turn_first_token_seconds_reused, report.second_turn_reused_tokens, report.second_turn_first_token_seconds_fresh
+            report.second_turn_first_token_seconds_reused,
+            report.second_turn_reused_tokens,
+            report.second_turn_first_token_seconds_fresh
         );
         println!("peak RSS {:.0} MiB", report.peak_rss_mib);
     }

@@ -137,9 +137,7 @@ enum BenchCommand {
 fn main() {
     folio::ingest::worker::maybe_run_worker();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FOLIO_LOG").unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FOLIO_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -201,10 +199,14 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Eval { what } => eval_cmd::run(what, cli.json),
-        Command::Ask { question, chat, rewrite, model } => ask_cmd::ask(&open(&cli, None)?, model, question, *chat, *rewrite, cli.json),
+        Command::Ask { question, chat, rewrite, model } => {
+            ask_cmd::ask(&open(&cli, None)?, model, question, *chat, *rewrite, cli.json)
+        }
         Command::Chats { show } => ask_cmd::chats(&open(&cli, None)?, *show, cli.json),
         Command::Summarize { file, model } => ask_cmd::summarize(&open(&cli, None)?, model, file, cli.json),
-        Command::Generate { prompt, model, sampling, raw } => llm_cmd::generate(model, sampling, *raw, prompt, cli.json),
+        Command::Generate { prompt, model, sampling, raw } => {
+            llm_cmd::generate(model, sampling, *raw, prompt, cli.json)
+        }
         Command::Chat { model, sampling, system } => llm_cmd::chat(model, sampling, system.as_deref()),
         Command::Bench { what: BenchCommand::Llm { model, prompt, generate, repetitions } } => {
             llm_cmd::bench(model, *prompt, *generate, *repetitions, cli.json)

@@ -72,7 +72,9 @@ impl<'a> Archive<'a> {
         };
         let mut entry = match self.zip.by_name(&stored) {
             Ok(entry) => entry,
-            Err(::zip::result::ZipError::UnsupportedArchive(why)) if why == ::zip::result::ZipError::PASSWORD_REQUIRED => {
+            Err(::zip::result::ZipError::UnsupportedArchive(why))
+                if why == ::zip::result::ZipError::PASSWORD_REQUIRED =>
+            {
                 return Err(ExtractError::Encrypted)
             }
             Err(e) => return Err(damaged(&e)),
@@ -154,9 +156,12 @@ impl Archive<'_> {
         let _ = super::xml::walk(&xml, |node| {
             if let super::xml::Node::Open { name: "Relationship", tag } = node {
                 let external = super::xml::attr(tag, "TargetMode").is_some_and(|m| m.eq_ignore_ascii_case("external"));
-                if let (Some(id), Some(kind), Some(target), false) =
-                    (super::xml::attr(tag, "Id"), super::xml::attr(tag, "Type"), super::xml::attr(tag, "Target"), external)
-                {
+                if let (Some(id), Some(kind), Some(target), false) = (
+                    super::xml::attr(tag, "Id"),
+                    super::xml::attr(tag, "Type"),
+                    super::xml::attr(tag, "Target"),
+                    external,
+                ) {
                     let base = if part.is_empty() { "_" } else { part };
                     rels.push(Relationship { id, kind, target: resolve(base, &target) });
                 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use scraper::{node::Node, Html as Document};
 
-use super::{Extraction, text, tidy, ExtractError, Extractor, Page};
+use super::{text, tidy, ExtractError, Extraction, Extractor, Page};
 
 pub struct Html;
 
@@ -28,9 +28,41 @@ impl Extractor for Html {
 const SKIPPED: &[&str] = &["script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "head"];
 /// Elements that start a new line of text.
 const BLOCKS: &[&str] = &[
-    "p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "h1", "h2", "h3", "h4",
-    "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table", "tr", "blockquote", "pre", "figure",
-    "figcaption", "form", "fieldset", "address", "hr", "title", "caption", "details", "summary",
+    "p",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "main",
+    "aside",
+    "nav",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "tr",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "form",
+    "fieldset",
+    "address",
+    "hr",
+    "title",
+    "caption",
+    "details",
+    "summary",
 ];
 
 /// Nesting beyond which the HTML parser is not used: its tree building slows down with the depth
@@ -114,7 +146,9 @@ pub fn html_to_text(source: &str) -> String {
 /// The deepest nesting of elements, estimated in one pass over the tags (void elements and
 /// self-closing tags do not nest).
 fn nesting_depth(source: &str) -> usize {
-    const VOID: &[&str] = &["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "p", "li"];
+    const VOID: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "p", "li",
+    ];
     let bytes = source.as_bytes();
     let (mut depth, mut deepest) = (0usize, 0usize);
     let mut i = 0;
@@ -174,7 +208,13 @@ fn decode_entities(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains('&') {
         return text.into();
     }
-    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&nbsp;", " ").replace("&amp;", "&").into()
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+        .into()
 }
 
 /// Appends text the way a browser shows it: runs of whitespace collapse outside `<pre>`.

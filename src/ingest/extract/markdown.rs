@@ -4,7 +4,7 @@ use std::path::Path;
 
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
-use super::{Extraction, text, tidy, ExtractError, Extractor, Page};
+use super::{text, tidy, ExtractError, Extraction, Extractor, Page};
 
 pub struct Markdown;
 

@@ -39,7 +39,9 @@ impl Extractor for Pdf {
         let loops = catch_unwind(AssertUnwindSafe(|| pdf_repair::break_cycles(&mut doc))).unwrap_or(0);
         let numbers: Vec<u32> = match catch_unwind(AssertUnwindSafe(|| doc.get_pages().keys().copied().collect())) {
             Ok(numbers) => numbers,
-            Err(panic) => return Err(malformed(format!("its page tree is damaged ({})", panic_message(panic.as_ref())))),
+            Err(panic) => {
+                return Err(malformed(format!("its page tree is damaged ({})", panic_message(panic.as_ref()))))
+            }
         };
         if numbers.is_empty() {
             return Err(malformed("the document has no pages".into()));
@@ -52,7 +54,9 @@ impl Extractor for Pdf {
         let ocr_note = ocr_pages(path, &mut pages);
         let mut extraction = report(pages, repaired, ocr_note)?;
         if loops > 0 {
-            extraction.warnings.push(format!("{loops} reference loops in the file were cut (their content is not indexed)"));
+            extraction
+                .warnings
+                .push(format!("{loops} reference loops in the file were cut (their content is not indexed)"));
         }
         Ok(extraction)
     }
@@ -88,7 +92,10 @@ fn open(bytes: &[u8]) -> Result<(Document, bool), ExtractError> {
 
 /// What became of one page.
 enum Outcome {
-    Text { text: String, via: Via },
+    Text {
+        text: String,
+        via: Via,
+    },
     /// No text and nothing that could hold any: a blank or purely drawn page.
     Blank,
     /// No text layer, but images: a scan.
@@ -157,7 +164,9 @@ fn page_contents(doc: &Document, number: u32) -> (bool, bool) {
     let (direct, inherited) = doc.get_page_resources(page_id).unwrap_or((None, Vec::new()));
     let mut resources: Vec<&pdf_extract::Dictionary> = direct.into_iter().collect();
     resources.extend(inherited.iter().filter_map(|id| doc.get_dictionary(*id).ok()));
-    let mut images = doc.get_page_content(page_id).is_ok_and(|c| c.windows(4).any(|w| &w[1..3] == b"BI" && w[0].is_ascii_whitespace() && w[3].is_ascii_whitespace()));
+    let mut images = doc.get_page_content(page_id).is_ok_and(|c| {
+        c.windows(4).any(|w| &w[1..3] == b"BI" && w[0].is_ascii_whitespace() && w[3].is_ascii_whitespace())
+    });
     // Form XObjects can nest; a few levels are plenty to find a scan's image.
     let mut pending: Vec<(&pdf_extract::Dictionary, u8)> = resources.into_iter().map(|r| (r, 0)).collect();
     while let Some((dict, depth)) = pending.pop() {
@@ -172,7 +181,9 @@ fn page_contents(doc: &Document, number: u32) -> (bool, bool) {
             match stream.dict.get(b"Subtype").and_then(Object::as_name) {
                 Ok(b"Image") => images = true,
                 Ok(b"Form") if depth < 4 => {
-                    if let Ok(inner) = stream.dict.get(b"Resources").and_then(|o| doc.dereference(o)).and_then(|(_, o)| o.as_dict()) {
+                    if let Ok(inner) =
+                        stream.dict.get(b"Resources").and_then(|o| doc.dereference(o)).and_then(|(_, o)| o.as_dict())
+                    {
                         pending.push((inner, depth + 1));
                     }
                 }
@@ -222,13 +233,16 @@ fn ocr_pages(path: &Path, pages: &mut [(u32, Outcome)]) -> Option<String> {
 /// telling reason.
 fn report(pages: Vec<(u32, Outcome)>, repaired: bool, ocr_note: Option<String>) -> Result<Extraction, ExtractError> {
     let total = pages.len();
-    let numbers = |pred: &dyn Fn(&Outcome) -> bool| -> Vec<u32> { pages.iter().filter(|(_, o)| pred(o)).map(|(n, _)| *n).collect() };
+    let numbers = |pred: &dyn Fn(&Outcome) -> bool| -> Vec<u32> {
+        pages.iter().filter(|(_, o)| pred(o)).map(|(n, _)| *n).collect()
+    };
     let via = |v: Via| numbers(&|o| matches!(o, Outcome::Text { via, .. } if *via == v));
     let scanned = numbers(&|o| matches!(o, Outcome::Scanned));
     let garbage = numbers(&|o| matches!(o, Outcome::Garbage(_)));
     let failed = numbers(&|o| matches!(o, Outcome::Failed(_)));
     let not_reached = numbers(&|o| matches!(o, Outcome::NotReached));
-    let first_garbage = pages.iter().find_map(|(_, o)| if let Outcome::Garbage(why) = o { Some(why.clone()) } else { None });
+    let first_garbage =
+        pages.iter().find_map(|(_, o)| if let Outcome::Garbage(why) = o { Some(why.clone()) } else { None });
     let first_failure = pages.iter().find_map(|(_, o)| if let Outcome::Failed(e) = o { Some(e.clone()) } else { None });
     let (fallback, recoded, ocred) = (via(Via::Fallback), via(Via::Recoded), via(Via::Ocr));
 
@@ -240,11 +254,15 @@ fn report(pages: Vec<(u32, Outcome)>, repaired: bool, ocr_note: Option<String>) 
         warnings.push(format!("{} read by the fallback reader (pdf-extract could not)", pages_phrase(&fallback)));
     }
     if !recoded.is_empty() {
-        warnings.push(format!("{}: text re-decoded as Windows-1251 (its fonts declare a Latin encoding)", pages_phrase(&recoded)));
+        warnings.push(format!(
+            "{}: text re-decoded as Windows-1251 (its fonts declare a Latin encoding)",
+            pages_phrase(&recoded)
+        ));
     }
     if !ocred.is_empty() {
         let languages = ocr::find().map(|o| o.languages.as_str()).unwrap_or("");
-        warnings.push(format!("{} read by OCR (Tesseract, {languages}); expect recognition errors", pages_phrase(&ocred)));
+        warnings
+            .push(format!("{} read by OCR (Tesseract, {languages}); expect recognition errors", pages_phrase(&ocred)));
     }
     let ocr_hint = ocr_note.map(|n| format!("; {n}")).unwrap_or_default();
     if !scanned.is_empty() {
@@ -288,7 +306,11 @@ fn report(pages: Vec<(u32, Outcome)>, repaired: bool, ocr_note: Option<String>) 
     }
     // Nothing to index: the most telling reason becomes the file's status.
     if !scanned.is_empty() && scanned.len() >= garbage.len() {
-        let all = if scanned.len() == total { format!("all {total} pages") } else { format!("{} of {total} pages", scanned.len()) };
+        let all = if scanned.len() == total {
+            format!("all {total} pages")
+        } else {
+            format!("{} of {total} pages", scanned.len())
+        };
         return Err(ExtractError::NeedsOcr(format!("{all} are scanned images without a text layer{ocr_hint}")));
     }
     if !garbage.is_empty() {
@@ -387,14 +409,33 @@ mod tests {
     fn scanned_and_garbage_pages_are_reported_not_indexed() {
         let note = Some(ocr::HOW_TO_ENABLE.to_string());
         // Some pages readable: they are indexed, the others named in a warning.
-        let pages = vec![(1, text("Real words here.")), (2, Outcome::Scanned), (3, Outcome::Scanned), (4, Outcome::Garbage("symbols".into()))];
+        let pages = vec![
+            (1, text("Real words here.")),
+            (2, Outcome::Scanned),
+            (3, Outcome::Scanned),
+            (4, Outcome::Garbage("symbols".into())),
+        ];
         let extraction = report(pages, false, note.clone()).unwrap();
         assert_eq!(extraction.pages.len(), 1);
-        assert!(extraction.warnings.iter().any(|w| w.starts_with("needs OCR: 2 of 4 pages") && w.contains("2–3") && w.contains("tesseract")), "{:?}", extraction.warnings);
-        assert!(extraction.warnings.iter().any(|w| w.starts_with("unreadable text on 1 of 4 pages (symbols)")), "{:?}", extraction.warnings);
+        assert!(
+            extraction
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("needs OCR: 2 of 4 pages") && w.contains("2–3") && w.contains("tesseract")),
+            "{:?}",
+            extraction.warnings
+        );
+        assert!(
+            extraction.warnings.iter().any(|w| w.starts_with("unreadable text on 1 of 4 pages (symbols)")),
+            "{:?}",
+            extraction.warnings
+        );
         // Nothing readable: the file fails with the most telling reason.
         let err = report(vec![(1, Outcome::Scanned), (2, Outcome::Blank)], false, note.clone()).unwrap_err();
-        assert!(matches!(&err, ExtractError::NeedsOcr(m) if m.contains("1 of 2 pages") && m.contains("tesseract")), "{err}");
+        assert!(
+            matches!(&err, ExtractError::NeedsOcr(m) if m.contains("1 of 2 pages") && m.contains("tesseract")),
+            "{err}"
+        );
         let err = report(vec![(1, Outcome::Garbage("no Unicode map".into()))], false, None).unwrap_err();
         assert!(matches!(&err, ExtractError::UnreadableText(m) if m.contains("no Unicode map")), "{err}");
         let err = report(vec![(1, Outcome::Blank)], false, None).unwrap_err();

@@ -41,7 +41,9 @@ pub fn rebuild(bytes: &[u8]) -> Option<Vec<u8>> {
     for number in 0..size {
         match objects.get(&number) {
             // Each entry is exactly 20 bytes, as the format requires.
-            Some(&(offset, generation)) => out.extend_from_slice(format!("{offset:010} {generation:05} n\r\n").as_bytes()),
+            Some(&(offset, generation)) => {
+                out.extend_from_slice(format!("{offset:010} {generation:05} n\r\n").as_bytes())
+            }
             None => out.extend_from_slice(b"0000000000 65535 f\r\n"),
         }
     }
@@ -158,7 +160,11 @@ pub fn break_cycles(doc: &mut Document) -> usize {
         let mut current = page;
         loop {
             seen.insert(current);
-            let parent = doc.get_dictionary(current).ok().and_then(|d| d.get(b"Parent").ok()).and_then(|p| p.as_reference().ok());
+            let parent = doc
+                .get_dictionary(current)
+                .ok()
+                .and_then(|d| d.get(b"Parent").ok())
+                .and_then(|p| p.as_reference().ok());
             let Some(parent) = parent else { break };
             if seen.contains(&parent) || seen.len() > 256 {
                 if let Ok(dict) = doc.get_object_mut(current).and_then(Object::as_dict_mut) {
@@ -267,7 +273,9 @@ mod tests {
 
     #[test]
     fn rebuilds_a_table_for_a_file_without_one() {
-        let damaged = format!("garbage before\n{PDF}xref\n0 4\nbroken table\ntrailer\n<< /Root 1 0 R >>\nstartxref\n99999\n%%EOF");
+        let damaged = format!(
+            "garbage before\n{PDF}xref\n0 4\nbroken table\ntrailer\n<< /Root 1 0 R >>\nstartxref\n99999\n%%EOF"
+        );
         assert!(lopdf::Document::load_mem(damaged.as_bytes()).is_err());
         let repaired = rebuild(damaged.as_bytes()).unwrap();
         let doc = lopdf::Document::load_mem(&repaired).unwrap();
@@ -301,7 +309,10 @@ mod tests {
                 "Resources" => dictionary! { "XObject" => dictionary! { "X" => form_id } },
             }),
         );
-        doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 }));
+        doc.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 }),
+        );
         let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
         doc.trailer.set("Root", catalog);
         assert_eq!(break_cycles(&mut doc), 2);

@@ -88,7 +88,31 @@ pub fn census(text: &str) -> Census {
             c.visible += 1;
             if matches!(
                 ch,
-                'Æ' | 'Ł' | 'Œ' | 'æ' | 'ı' | 'ł' | 'œ' | 'ß' | 'ª' | 'º' | 'Ø' | 'ø' | '´' | '¨' | '˜' | 'ˇ' | '˝' | '˛' | '¯' | '˘' | '˙' | '˚' | '¸' | 'ˆ' | '¿' | '¡'
+                'Æ' | 'Ł'
+                    | 'Œ'
+                    | 'æ'
+                    | 'ı'
+                    | 'ł'
+                    | 'œ'
+                    | 'ß'
+                    | 'ª'
+                    | 'º'
+                    | 'Ø'
+                    | 'ø'
+                    | '´'
+                    | '¨'
+                    | '˜'
+                    | 'ˇ'
+                    | '˝'
+                    | '˛'
+                    | '¯'
+                    | '˘'
+                    | '˙'
+                    | '˚'
+                    | '¸'
+                    | 'ˆ'
+                    | '¿'
+                    | '¡'
             ) {
                 c.standard_encoding_marks += 1;
             }
@@ -159,10 +183,14 @@ pub fn assess(text: &str) -> Verdict {
         ));
     }
     if c.standard_encoding_marks >= 20 && share(c.standard_encoding_marks, c.visible) > 0.10 {
-        return Verdict::Garbage("a font without a Unicode map read as standard Latin (its letters are accents and ligatures)".into());
+        return Verdict::Garbage(
+            "a font without a Unicode map read as standard Latin (its letters are accents and ligatures)".into(),
+        );
     }
     if c.letters >= 40 && share(c.latin1_letters, c.letters) > 0.35 {
-        return Verdict::Garbage("its letters come from the wrong code page (Cyrillic or Greek read as Latin-1)".into());
+        return Verdict::Garbage(
+            "its letters come from the wrong code page (Cyrillic or Greek read as Latin-1)".into(),
+        );
     }
     if c.words >= 20
         && share(c.inverted_case_words + c.upper_case_words, c.words) > 0.70
@@ -171,7 +199,9 @@ pub fn assess(text: &str) -> Verdict {
         return Verdict::Garbage("its letters come from the wrong code page (KOI8-R read as Windows-1251)".into());
     }
     if c.tokens >= 40 && share(c.one_letter_tokens, c.tokens) > 0.75 {
-        return Verdict::Garbage("letters without words (the characters are placed one by one, without spacing)".into());
+        return Verdict::Garbage(
+            "letters without words (the characters are placed one by one, without spacing)".into(),
+        );
     }
     Verdict::Good
 }
@@ -221,11 +251,17 @@ mod tests {
             2.3 double . . . . . . . . . . . . . . . . . . . . . . . . . 166\n2.4 dput ______________ 168\n";
         assert_eq!(assess(toc), Verdict::Good);
         // A Russian page in a T2A font read through Adobe's StandardEncoding (texlive-ru.pdf).
-        let t2a = "1 ´´¯˜¯˝¨¯ 3 T E X Live  æŒ æ ¨,   ºŁ  DVD T E X Collection¿. Ł DVD æææ ªŁ ººØ T E X. ´ º  2.1  ŒŒ Łæ \
+        let t2a =
+            "1 ´´¯˜¯˝¨¯ 3 T E X Live  æŒ æ ¨,   ºŁ  DVD T E X Collection¿. Ł DVD æææ ªŁ ººØ T E X. ´ º  2.1  ŒŒ Łæ \
             æŁ - Œª DVD. ¨ T E X Live, Ł T E X Collection Łæ ªŁ ººØ T E X. ´  Œ  æ Łæ T E X Live.";
         assert!(garbage(t2a), "{:?}", assess(t2a));
         // German and Danish keep their ß and æ.
-        assert_eq!(assess("Die Straße ist groß, und der Fuß tut weh. Blåbærgrød med fløde er en dansk ret, sæt den på bordet."), Verdict::Good);
+        assert_eq!(
+            assess(
+                "Die Straße ist groß, und der Fuß tut weh. Blåbærgrød med fløde er en dansk ret, sæt den på bordet."
+            ),
+            Verdict::Good
+        );
         // Leaders alone do not make garbage text good.
         assert!(garbage(&format!("{} . . . . . . . . 12", "\u{e000}\u{e001}\u{e002} ".repeat(10))));
     }
@@ -237,7 +273,8 @@ mod tests {
         assert!(garbage("\u{e001}\u{e002}\u{e003}\u{e004} \u{e005}\u{e006}\u{e007}"));
         assert!(garbage("!\"#$% &'()*+ ,-./ :;<=> ?@[\\] ^_`{| }~!\"# $%&'( )*+,- ./:;<"));
         // "Привет, как дела? Всё хорошо, спасибо." in Windows-1251 read as Windows-1252.
-        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode("Привет, как дела? Всё хорошо, спасибо. Это текст письма.");
+        let (bytes, _, _) =
+            encoding_rs::WINDOWS_1251.encode("Привет, как дела? Всё хорошо, спасибо. Это текст письма.");
         let (mojibake, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
         assert!(garbage(&mojibake), "{mojibake}");
         let original = "Привет, как дела? Всё хорошо, спасибо. Это текст письма. ".repeat(3);

@@ -13,9 +13,9 @@ use std::path::Path;
 use calamine::{DataRef, Reader as _};
 
 use super::archive::Archive;
-use crate::calendar::civil_from_days;
 use super::xml::{attr, walk, Node};
 use super::{out_of_time, text, tidy, ExtractError, Extraction, Extractor, Page};
+use crate::calendar::civil_from_days;
 
 /// Text kept from one spreadsheet; the worker keeps no more than this of any file anyway.
 const MAX_TEXT: usize = 64 << 20;
@@ -93,8 +93,12 @@ impl Extractor for Csv {
                 sheet.warnings.push(format!("only the first {index} rows were read (size or time limit)"));
                 break;
             }
-            let cells: Vec<(u32, String)> =
-                record.into_iter().enumerate().map(|(c, v)| (c as u32, v)).filter(|(_, v)| !v.trim().is_empty()).collect();
+            let cells: Vec<(u32, String)> = record
+                .into_iter()
+                .enumerate()
+                .map(|(c, v)| (c as u32, v))
+                .filter(|(_, v)| !v.trim().is_empty())
+                .collect();
             sheet.row(index as u32, &cells);
         }
         let warnings = std::mem::take(&mut sheet.warnings);
@@ -130,14 +134,18 @@ impl Book {
             let cell = match next() {
                 Ok(cell) => cell,
                 Err(e) if count > 0 => {
-                    sheet.warnings.push(format!("sheet {name} is damaged after {count} cells ({e}); the rest was not read"));
+                    sheet
+                        .warnings
+                        .push(format!("sheet {name} is damaged after {count} cells ({e}); the rest was not read"));
                     None
                 }
                 Err(e) => return Err(e),
             };
             count += 1;
             if count % 65536 == 0 && (out_of_time() || self.bytes + sheet.out.len() > MAX_TEXT) {
-                sheet.warnings.push(format!("sheet {name}: only the first {count} cells were read (size or time limit)"));
+                sheet
+                    .warnings
+                    .push(format!("sheet {name}: only the first {count} cells were read (size or time limit)"));
                 break;
             }
             let Some((r, c, value)) = cell else { break };
@@ -322,7 +330,6 @@ fn excel_date(serial: f64) -> Option<String> {
         format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", seconds / 3600, seconds / 60 % 60)
     })
 }
-
 
 fn calamine_error(e: impl std::fmt::Display) -> ExtractError {
     let detail = e.to_string();

@@ -15,8 +15,13 @@ pub const MAX_DEPTH: usize = 4096;
 /// What the walker reports, in document order. Empty elements give `Open` then `Close`.
 pub enum Node<'x> {
     /// An element starts; `name` is its local name (without namespace prefix).
-    Open { name: &'x str, tag: &'x BytesStart<'x> },
-    Close { name: &'x str },
+    Open {
+        name: &'x str,
+        tag: &'x BytesStart<'x>,
+    },
+    Close {
+        name: &'x str,
+    },
     Text(&'x str),
 }
 
@@ -33,7 +38,9 @@ impl Stop {
     /// The walk's failure as a file's failure, for callers that cannot use partial text.
     pub fn into_error(self, format: &str, part: &str) -> ExtractError {
         match self {
-            Stop::Damaged(detail) => ExtractError::Malformed { format: format.into(), detail: format!("{part}: {detail}") },
+            Stop::Damaged(detail) => {
+                ExtractError::Malformed { format: format.into(), detail: format!("{part}: {detail}") }
+            }
             Stop::Refused(why) => ExtractError::Refused(format!("{part} in the {format} file: {why}")),
         }
     }
@@ -56,9 +63,8 @@ pub fn walk(xml: &str, mut visit: impl FnMut(Node<'_>)) -> Result<(), Stop> {
     config.allow_dangling_amp = true;
     let mut depth = 0usize;
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| Stop::Damaged(format!("at byte {}: {e}", reader.buffer_position())))?;
+        let event =
+            reader.read_event().map_err(|e| Stop::Damaged(format!("at byte {}: {e}", reader.buffer_position())))?;
         match event {
             Event::Start(tag) => {
                 depth += 1;
@@ -129,11 +135,9 @@ impl Skip {
 
 /// An attribute's unescaped value by its qualified name as written (`r:id`, `full-path`).
 pub fn attr(tag: &BytesStart<'_>, name: &str) -> Option<String> {
-    tag.attributes()
-        .with_checks(false)
-        .flatten()
-        .find(|a| a.key.as_ref() == name)
-        .map(|a| a.normalized_value(XmlVersion::Implicit1_0).map(|v| v.into_owned()).unwrap_or_else(|_| a.value.to_string()))
+    tag.attributes().with_checks(false).flatten().find(|a| a.key.as_ref() == name).map(|a| {
+        a.normalized_value(XmlVersion::Implicit1_0).map(|v| v.into_owned()).unwrap_or_else(|_| a.value.to_string())
+    })
 }
 
 #[cfg(test)]

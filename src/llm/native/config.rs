@@ -68,7 +68,9 @@ impl Config {
             }
         };
         let need = |key: &str| {
-            file.arch_u32(key).map(|v| v as usize).ok_or_else(|| Error::model(&name, format!("metadata {arch_name}.{key} is missing")))
+            file.arch_u32(key)
+                .map(|v| v as usize)
+                .ok_or_else(|| Error::model(&name, format!("metadata {arch_name}.{key} is missing")))
         };
         let n_embd = need("embedding_length")?;
         let n_head = need("attention.head_count")?;

@@ -1,7 +1,7 @@
 //! Folio's own CPU decoder for llama-family GGUF models.
 
-pub mod kernels;
 pub mod config;
+pub mod kernels;
 pub mod model;
 mod ops;
 

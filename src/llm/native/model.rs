@@ -89,14 +89,21 @@ impl NativeModel {
                 .tensor_infos
                 .get(tensor)
                 .ok_or_else(|| Error::model(&name, format!("tensor {tensor} is missing")))?;
-            let wtype = weight_type(info.ggml_dtype)
-                .ok_or_else(|| Error::model(&name, format!("tensor {tensor} has type {:?}, which Folio cannot read", info.ggml_dtype)))?;
+            let wtype = weight_type(info.ggml_dtype).ok_or_else(|| {
+                Error::model(&name, format!("tensor {tensor} has type {:?}, which Folio cannot read", info.ggml_dtype))
+            })?;
             let dims = info.shape.dims();
             if dims.iter().product::<usize>() != rows * cols || dims.last() != Some(&cols) {
-                return Err(Error::model(&name, format!("tensor {tensor} has shape {dims:?}, expected [{rows}, {cols}]")));
+                return Err(Error::model(
+                    &name,
+                    format!("tensor {tensor} has shape {dims:?}, expected [{rows}, {cols}]"),
+                ));
             }
             if cols % wtype.block().0 != 0 {
-                return Err(Error::model(&name, format!("tensor {tensor}: {cols} columns are not whole {wtype:?} blocks")));
+                return Err(Error::model(
+                    &name,
+                    format!("tensor {tensor}: {cols} columns are not whole {wtype:?} blocks"),
+                ));
             }
             Ok(QMatrix::mapped(wtype, rows, cols, map.clone(), data_offset + info.offset as usize))
         };
@@ -121,7 +128,11 @@ impl NativeModel {
             .map(|t| t.shape.dims()[0])
             .ok_or_else(|| Error::model(&name, "tensor token_embd.weight is missing"))?;
         let token_embd = matrix("token_embd.weight", vocab, c.n_embd)?;
-        let output = if file.has_tensor("output.weight") { matrix("output.weight", vocab, c.n_embd)? } else { token_embd.clone() };
+        let output = if file.has_tensor("output.weight") {
+            matrix("output.weight", vocab, c.n_embd)?
+        } else {
+            token_embd.clone()
+        };
         let mut layers = Vec::with_capacity(c.n_layer);
         for l in 0..c.n_layer {
             let t = |suffix: &str| format!("blk.{l}.{suffix}");
@@ -291,7 +302,15 @@ const TILED_FROM: usize = 64;
 /// Causal (optionally windowed) attention of the new tokens at positions `start..` over the
 /// cache, grouped-query: query head h reads key/value head h / (heads / kv_heads). Follows the
 /// arithmetic of llama.cpp's CPU flash attention, so greedy outputs agree with it.
-fn attention(c: &Config, q: &[f32], k_cache: &[f16], v_cache: &[f16], start: usize, window: Option<usize>, out: &mut [f32]) {
+fn attention(
+    c: &Config,
+    q: &[f32],
+    k_cache: &[f16],
+    v_cache: &[f16],
+    start: usize,
+    window: Option<usize>,
+    out: &mut [f32],
+) {
     let (hd, kv, qd) = (c.head_dim, c.kv_dim(), c.q_dim());
     let group = c.n_head / c.n_head_kv;
     let n = q.len() / qd;

@@ -58,7 +58,7 @@ pub fn expf_ggml(x: f32) -> f32 {
     let j = (f32::from_bits(0x3C07_2010).mul_add(b, f32::from_bits(0x3D2B_9F17))) // 0x1.0e4020p-7, 0x1.573e2ep-5
         .mul_add(u, f32::from_bits(0x3E2A_AF33).mul_add(b, f32::from_bits(0x3EFF_FEDB))) // 0x1.555e66p-3, 0x1.fffdb6p-2
         .mul_add(u, f32::from_bits(0x3F7F_FFF6).mul_add(b, 1.0)); // 0x1.ffffecp-1
-    // j · 2^n, exact (scalef): build the power of two from its bits where it is a normal number.
+                                                                  // j · 2^n, exact (scalef): build the power of two from its bits where it is a normal number.
     let n = n as i32;
     if (-126..=127).contains(&n) {
         j * f32::from_bits(((n + 127) as u32) << 23)

@@ -29,12 +29,31 @@ const BYTE: i32 = 6;
 
 /// Texts llama.cpp treats as end of generation whatever their declared type.
 const EOG_TEXTS: &[&str] = &[
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>", "<end_of_turn>",
-    "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>",
-    "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>", "<｜end▁of▁sentence｜>",
+    "<|eot_id|>",
+    "<|im_end|>",
+    "<|end|>",
+    "<|return|>",
+    "<|call|>",
+    "<|flush|>",
+    "<|calls|>",
+    "<end_of_turn>",
+    "<|endoftext|>",
+    "</s>",
+    "<|eom_id|>",
+    "<EOT>",
+    "_<EOT>",
+    "[EOT]",
+    "[EOS]",
+    "<|end_of_text|>",
+    "<end_of_utterance>",
+    "<eos>",
+    "<turn|>",
+    "<|tool_response>",
+    "<｜end▁of▁sentence｜>",
 ];
 /// Fill-in-the-middle separators that also end generation.
-const FIM_EOG_TEXTS: &[&str] = &["<|fim_pad|>", "<fim-pad>", "<|repo_name|>", "<reponame>", "<|file_sep|>", "<file_sep>", "<filename>"];
+const FIM_EOG_TEXTS: &[&str] =
+    &["<|fim_pad|>", "<fim-pad>", "<|repo_name|>", "<reponame>", "<|file_sep|>", "<file_sep>", "<filename>"];
 
 pub struct Tokenizer {
     kind: Kind,
@@ -59,7 +78,9 @@ pub struct Tokenizer {
 impl Tokenizer {
     pub fn from_gguf(file: &GgufFile) -> Result<Self> {
         let fail = |reason: String| Error::model(file.path.display().to_string(), reason);
-        let model = file.meta_str("tokenizer.ggml.model").ok_or_else(|| fail("no tokenizer.ggml.model in its metadata".into()))?;
+        let model = file
+            .meta_str("tokenizer.ggml.model")
+            .ok_or_else(|| fail("no tokenizer.ggml.model in its metadata".into()))?;
         let tokens: Vec<String> = file
             .meta("tokenizer.ggml.tokens")
             .and_then(|v| v.to_vec().ok())
@@ -101,7 +122,8 @@ impl Tokenizer {
         let mut types = types;
         types.resize(tokens.len(), NORMAL);
         let id = |key: &str| file.meta_u32(key).filter(|&i| (i as usize) < tokens.len());
-        let (bos, eos, eot) = (id("tokenizer.ggml.bos_token_id"), id("tokenizer.ggml.eos_token_id"), id("tokenizer.ggml.eot_token_id"));
+        let (bos, eos, eot) =
+            (id("tokenizer.ggml.bos_token_id"), id("tokenizer.ggml.eos_token_id"), id("tokenizer.ggml.eot_token_id"));
         let is_spm = kind == Kind::Spm;
         let add_bos = file.meta_bool("tokenizer.ggml.add_bos_token").unwrap_or(is_spm);
         let add_eos = file.meta_bool("tokenizer.ggml.add_eos_token").unwrap_or(false);
@@ -274,7 +296,9 @@ impl Tokenizer {
                 Some(&id) => ids.push(id),
                 None => {
                     for b in symbol.bytes() {
-                        if let Some(id) = self.byte_tokens[b as usize].or_else(|| self.vocab.get(&(b as char).to_string()).copied()) {
+                        if let Some(id) =
+                            self.byte_tokens[b as usize].or_else(|| self.vocab.get(&(b as char).to_string()).copied())
+                        {
                             ids.push(id);
                         }
                     }

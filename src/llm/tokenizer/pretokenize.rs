@@ -208,7 +208,10 @@ mod tests {
 
     #[test]
     fn qwen2_pieces() {
-        assert_eq!(PreTokenizer::Qwen2.split("I'LL go-fast\n\n  x"), vec!["I", "'LL", " go", "-fast", "\n\n", " ", " x"]);
+        assert_eq!(
+            PreTokenizer::Qwen2.split("I'LL go-fast\n\n  x"),
+            vec!["I", "'LL", " go", "-fast", "\n\n", " ", " x"]
+        );
         assert_eq!(PreTokenizer::Qwen2.split("12 ab"), vec!["1", "2", " ab"]);
     }
 }

@@ -41,7 +41,12 @@ pub fn merge(text: &str, vocab: &HashMap<String, u32>, scores: &[f32]) -> Vec<St
         if let (Some(a), Some(b)) = (&symbols[left], symbols.get(right).and_then(|s| s.as_ref())) {
             let joined = format!("{a}{b}");
             if let Some(&id) = vocab.get(&joined) {
-                heap.push((Score(scores.get(id as usize).copied().unwrap_or(0.0)), std::cmp::Reverse(left), right, joined.len()));
+                heap.push((
+                    Score(scores.get(id as usize).copied().unwrap_or(0.0)),
+                    std::cmp::Reverse(left),
+                    right,
+                    joined.len(),
+                ));
             }
         }
     };

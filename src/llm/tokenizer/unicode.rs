@@ -15,7 +15,10 @@ pub struct Flags {
 pub fn flags(c: char) -> Flags {
     let category = get_general_category(c);
     Flags {
-        letter: matches!(category, G::UppercaseLetter | G::LowercaseLetter | G::TitlecaseLetter | G::ModifierLetter | G::OtherLetter),
+        letter: matches!(
+            category,
+            G::UppercaseLetter | G::LowercaseLetter | G::TitlecaseLetter | G::ModifierLetter | G::OtherLetter
+        ),
         number: matches!(category, G::DecimalNumber | G::LetterNumber | G::OtherNumber),
         whitespace: is_whitespace(c),
         present: true,

@@ -72,7 +72,12 @@ pub(super) unsafe fn unpack_simple(wtype: WeightType, blk: *const u8) -> (__m256
 
 /// `out[r][t] = dot(rows[r], acts[t])` for a simple format.
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn tile_simple<const R: usize, const C: usize>(wtype: WeightType, rows: &[&[u8]; R], acts: &[&Q8Row; C], out: &mut [[f32; C]; R]) {
+pub unsafe fn tile_simple<const R: usize, const C: usize>(
+    wtype: WeightType,
+    rows: &[&[u8]; R],
+    acts: &[&Q8Row; C],
+    out: &mut [[f32; C]; R],
+) {
     let bytes = wtype.block().1;
     let blocks = acts[0].d.len();
     let signed = wtype == WeightType::Q8_0;
@@ -123,7 +128,13 @@ pub unsafe fn tile_simple<const R: usize, const C: usize>(wtype: WeightType, row
 /// Unpacks one Q4_K/Q5_K/Q6_K block of a row into 256 unsigned values and its integer scales.
 /// Returns (d, dmin); `mins` is unused for Q6_K.
 #[inline(always)]
-pub(super) unsafe fn unpack_k(wtype: WeightType, blk: &[u8], values: &mut [u8; 256], scales: &mut [i16; 16], mins: &mut [i16; 8]) -> (f32, f32) {
+pub(super) unsafe fn unpack_k(
+    wtype: WeightType,
+    blk: &[u8],
+    values: &mut [u8; 256],
+    scales: &mut [i16; 16],
+    mins: &mut [i16; 8],
+) -> (f32, f32) {
     let out = values.as_mut_ptr();
     match wtype {
         WeightType::Q4K | WeightType::Q5K => {
@@ -135,7 +146,8 @@ pub(super) unsafe fn unpack_k(wtype: WeightType, blk: &[u8], values: &mut [u8; 2
             }
             let five = wtype == WeightType::Q5K;
             let ql = if five { &blk[48..176] } else { &blk[16..144] };
-            let qh = if five { _mm256_loadu_si256(blk.as_ptr().add(16) as *const __m256i) } else { _mm256_setzero_si256() };
+            let qh =
+                if five { _mm256_loadu_si256(blk.as_ptr().add(16) as *const __m256i) } else { _mm256_setzero_si256() };
             let low4 = _mm256_set1_epi8(0x0F);
             for chunk in 0..4 {
                 let q = _mm256_loadu_si256(ql.as_ptr().add(chunk * 32) as *const __m256i);
@@ -143,8 +155,14 @@ pub(super) unsafe fn unpack_k(wtype: WeightType, blk: &[u8], values: &mut [u8; 2
                 let mut hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
                 if five {
                     // Bit 2·chunk of each qh byte is the fifth bit of the low half, bit 2·chunk+1 of the high.
-                    let b0 = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * chunk as i32)), _mm256_set1_epi8(1));
-                    let b1 = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * chunk as i32 + 1)), _mm256_set1_epi8(1));
+                    let b0 = _mm256_and_si256(
+                        _mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * chunk as i32)),
+                        _mm256_set1_epi8(1),
+                    );
+                    let b1 = _mm256_and_si256(
+                        _mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * chunk as i32 + 1)),
+                        _mm256_set1_epi8(1),
+                    );
                     lo = _mm256_or_si256(lo, _mm256_slli_epi16(b0, 4));
                     hi = _mm256_or_si256(hi, _mm256_slli_epi16(b1, 4));
                 }
@@ -164,7 +182,9 @@ pub(super) unsafe fn unpack_k(wtype: WeightType, blk: &[u8], values: &mut [u8; 2
                 let qh = _mm256_loadu_si256(blk.as_ptr().add(128 + half * 32) as *const __m256i);
                 let l0 = _mm256_loadu_si256(ql as *const __m256i);
                 let l1 = _mm256_loadu_si256(ql.add(32) as *const __m256i);
-                let h = |shift: i32| _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(shift)), three), 4);
+                let h = |shift: i32| {
+                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(shift)), three), 4)
+                };
                 let q0 = _mm256_or_si256(_mm256_and_si256(l0, low4), h(0));
                 let q1 = _mm256_or_si256(_mm256_and_si256(l1, low4), h(2));
                 let q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), h(4));
@@ -183,7 +203,12 @@ pub(super) unsafe fn unpack_k(wtype: WeightType, blk: &[u8], values: &mut [u8; 2
 
 /// `out[r][t] = dot(rows[r], acts[t])` for Q4_K, Q5_K and Q6_K.
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn tile_k<const R: usize, const C: usize>(wtype: WeightType, rows: &[&[u8]; R], acts: &[&Q8KRow; C], out: &mut [[f32; C]; R]) {
+pub unsafe fn tile_k<const R: usize, const C: usize>(
+    wtype: WeightType,
+    rows: &[&[u8]; R],
+    acts: &[&Q8KRow; C],
+    out: &mut [[f32; C]; R],
+) {
     let bytes = wtype.block().1;
     let blocks = acts[0].d.len();
     let q6 = wtype == WeightType::Q6K;
@@ -245,7 +270,14 @@ pub unsafe fn tile_k<const R: usize, const C: usize>(wtype: WeightType, rows: &[
 
 /// Unpacks a whole row for the GEMM: bytes, and per sub-block scale and offset factor.
 #[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn unpack_row(wtype: WeightType, row: &[u8], cols: usize, values: &mut [u8], dw: &mut [f32], cw: &mut [f32]) {
+pub(super) unsafe fn unpack_row(
+    wtype: WeightType,
+    row: &[u8],
+    cols: usize,
+    values: &mut [u8],
+    dw: &mut [f32],
+    cw: &mut [f32],
+) {
     let bytes = wtype.block().1;
     match wtype {
         WeightType::Q4_0 | WeightType::Q4_1 | WeightType::Q5_0 | WeightType::Q5_1 | WeightType::Q8_0 => {

@@ -49,10 +49,14 @@ impl WeightType {
     /// The activation format its dot product takes.
     pub const fn activation(self) -> ActivationType {
         match self {
-            WeightType::Q4_0 | WeightType::Q5_0 | WeightType::Q8_0 | WeightType::Q4_1 | WeightType::Q5_1 => ActivationType::Q8,
+            WeightType::Q4_0 | WeightType::Q5_0 | WeightType::Q8_0 | WeightType::Q4_1 | WeightType::Q5_1 => {
+                ActivationType::Q8
+            }
             WeightType::Q4K | WeightType::Q5K | WeightType::Q6K => ActivationType::Q8K,
             // Formats without a kernel of ours are dequantised and meet float activations.
-            WeightType::Q2K | WeightType::Q3K | WeightType::F32 | WeightType::F16 | WeightType::BF16 => ActivationType::F32,
+            WeightType::Q2K | WeightType::Q3K | WeightType::F32 | WeightType::F16 | WeightType::BF16 => {
+                ActivationType::F32
+            }
         }
     }
 }
@@ -196,7 +200,8 @@ pub fn dequantize_row(wtype: WeightType, data: &[u8], out: &mut [f32]) {
                 let d = f16_at(blk, 0);
                 let dmin = f16_at(blk, 2);
                 let scales = &blk[4..16];
-                let (qh, ql) = if wtype == WeightType::Q5K { (Some(&blk[16..48]), &blk[48..176]) } else { (None, &blk[16..144]) };
+                let (qh, ql) =
+                    if wtype == WeightType::Q5K { (Some(&blk[16..48]), &blk[48..176]) } else { (None, &blk[16..144]) };
                 for chunk in 0..4 {
                     let (sc1, m1) = scale_min_k4(2 * chunk, scales);
                     let (sc2, m2) = scale_min_k4(2 * chunk + 1, scales);

@@ -79,7 +79,14 @@ impl LaneActivations {
 pub fn supported(wtype: WeightType) -> bool {
     matches!(
         wtype,
-        WeightType::Q4_0 | WeightType::Q4_1 | WeightType::Q5_0 | WeightType::Q5_1 | WeightType::Q8_0 | WeightType::Q4K | WeightType::Q5K | WeightType::Q6K
+        WeightType::Q4_0
+            | WeightType::Q4_1
+            | WeightType::Q5_0
+            | WeightType::Q5_1
+            | WeightType::Q8_0
+            | WeightType::Q4K
+            | WeightType::Q5K
+            | WeightType::Q6K
     )
 }
 
@@ -257,7 +264,8 @@ pub mod x86 {
                     for step in 0..8 {
                         let a = _mm256_loadu_si256(a_ptr.add(step * 32) as *const __m256i);
                         for r in 0..R {
-                            let wv = (u.values.as_ptr().add(r * cols + b * 32 + step * 4) as *const i32).read_unaligned();
+                            let wv =
+                                (u.values.as_ptr().add(r * cols + b * 32 + step * 4) as *const i32).read_unaligned();
                             let w = _mm256_set1_epi32(wv);
                             isum[r] = if u.signed { D::dot_signed(isum[r], w, a) } else { D::dot(isum[r], w, a) };
                         }
@@ -279,7 +287,8 @@ pub mod x86 {
                         for step in half * 4..half * 4 + 4 {
                             let a = _mm256_loadu_si256(a_ptr.add(step * 32) as *const __m256i);
                             for r in 0..R {
-                                let wv = (u.values.as_ptr().add(r * cols + b * 32 + step * 4) as *const i32).read_unaligned();
+                                let wv = (u.values.as_ptr().add(r * cols + b * 32 + step * 4) as *const i32)
+                                    .read_unaligned();
                                 isum[r] = D::dot(isum[r], _mm256_set1_epi32(wv), a);
                             }
                         }
@@ -307,12 +316,22 @@ pub mod x86 {
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn run_avx2<const R: usize>(u: &Unpacked, cols: usize, acts: &LaneActivations, write: impl FnMut(usize, usize, f32)) {
+    pub unsafe fn run_avx2<const R: usize>(
+        u: &Unpacked,
+        cols: usize,
+        acts: &LaneActivations,
+        write: impl FnMut(usize, usize, f32),
+    ) {
         rows_times_tokens::<Avx2, R>(u, cols, acts, write)
     }
 
     #[target_feature(enable = "avx2,fma,avx512vnni,avx512vl")]
-    pub unsafe fn run_vnni<const R: usize>(u: &Unpacked, cols: usize, acts: &LaneActivations, write: impl FnMut(usize, usize, f32)) {
+    pub unsafe fn run_vnni<const R: usize>(
+        u: &Unpacked,
+        cols: usize,
+        acts: &LaneActivations,
+        write: impl FnMut(usize, usize, f32),
+    ) {
         rows_times_tokens::<Vnni, R>(u, cols, acts, write)
     }
 }

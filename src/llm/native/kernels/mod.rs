@@ -5,12 +5,12 @@
 //! kernel the CPU has (chosen at run time). Weights stay in the GGUF file's memory map: nothing is
 //! copied or repacked, so a model costs its file size in (shared, evictable) page cache.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 pub mod f16_vec;
 pub mod formats;
 pub mod gemm;
 pub mod scalar;
-#[cfg(target_arch = "x86_64")]
-mod avx2;
 
 use std::sync::{Arc, OnceLock};
 
@@ -130,7 +130,9 @@ pub fn matmul_batch(jobs: &mut [(&QMatrix, &mut [f32])], x: &[f32], tokens: usiz
         assert_eq!(x.len(), tokens * cols);
         assert_eq!(out.len(), tokens * m.rows);
     }
-    let use_gemm = |m: &QMatrix| tokens >= GEMM_FROM_TOKENS && gemm::supported(m.wtype) && isa() != Isa::Scalar && cfg!(target_arch = "x86_64");
+    let use_gemm = |m: &QMatrix| {
+        tokens >= GEMM_FROM_TOKENS && gemm::supported(m.wtype) && isa() != Isa::Scalar && cfg!(target_arch = "x86_64")
+    };
     let needs = |kind: ActivationType| jobs.iter().any(|(m, _)| !use_gemm(m) && m.wtype.activation() == kind);
     let lanes = jobs.iter().any(|(m, _)| use_gemm(m)).then(|| gemm::LaneActivations::quantize(x, tokens, cols));
     let q8 = needs(ActivationType::Q8).then(|| Activations::quantize(ActivationType::Q8, x, tokens, cols));
@@ -140,8 +142,11 @@ pub fn matmul_batch(jobs: &mut [(&QMatrix, &mut [f32])], x: &[f32], tokens: usiz
     let total_rows: usize = jobs.iter().map(|(m, _)| m.rows).sum();
     let band = band_size(total_rows, tokens);
     let outs: Vec<SyncPtr> = jobs.iter_mut().map(|(_, out)| SyncPtr(out.as_mut_ptr())).collect();
-    let tasks: Vec<(usize, usize)> =
-        jobs.iter().enumerate().flat_map(|(j, (m, _))| (0..m.rows).step_by(band).map(move |start| (j, start))).collect();
+    let tasks: Vec<(usize, usize)> = jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(j, (m, _))| (0..m.rows).step_by(band).map(move |start| (j, start)))
+        .collect();
     let run = |&(j, start): &(usize, usize)| {
         let m = jobs[j].0;
         let rows = start..(start + band).min(m.rows);
@@ -482,7 +487,16 @@ mod tests {
     /// The prompt GEMM (many tokens, a partial last lane group) against float math.
     #[test]
     fn gemm_matches_float_reference() {
-        for wtype in [WeightType::Q4_0, WeightType::Q4_1, WeightType::Q5_0, WeightType::Q5_1, WeightType::Q8_0, WeightType::Q4K, WeightType::Q5K, WeightType::Q6K] {
+        for wtype in [
+            WeightType::Q4_0,
+            WeightType::Q4_1,
+            WeightType::Q5_0,
+            WeightType::Q5_1,
+            WeightType::Q8_0,
+            WeightType::Q4K,
+            WeightType::Q5K,
+            WeightType::Q6K,
+        ] {
             let (rows, cols, tokens) = (13, 512, 21);
             let (m, w) = random_matrix(wtype, rows, cols, 3);
             let x: Vec<f32> = (0..tokens * cols).map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * 0.9).collect();
@@ -502,32 +516,44 @@ mod tests {
     /// SIMD tiles equal the scalar kernels on the same quantised activations.
     #[test]
     fn simd_equals_scalar() {
-        for wtype in [WeightType::Q4_0, WeightType::Q4_1, WeightType::Q5_0, WeightType::Q5_1, WeightType::Q8_0, WeightType::Q4K, WeightType::Q5K, WeightType::Q6K] {
+        for wtype in [
+            WeightType::Q4_0,
+            WeightType::Q4_1,
+            WeightType::Q5_0,
+            WeightType::Q5_1,
+            WeightType::Q8_0,
+            WeightType::Q4K,
+            WeightType::Q5K,
+            WeightType::Q6K,
+        ] {
             for tokens in [1, 3] {
-            let (rows, cols) = (9, 1024);
-            let (m, _) = random_matrix(wtype, rows, cols, 5);
-            let x: Vec<f32> = (0..tokens * cols).map(|i| ((i * 104729 % 997) as f32 / 498.0 - 1.0) * 1.3).collect();
-            let mut out = vec![0f32; tokens * rows];
-            m.matmul(&x, tokens, &mut out);
-            for t in 0..tokens {
-                let xs = &x[t * cols..(t + 1) * cols];
-                for r in 0..rows {
-                    let expected = match wtype.activation() {
-                        ActivationType::Q8 => {
-                            let mut q = Q8Row::default();
-                            quantize_q8(xs, &mut q);
-                            scalar::dot_simple(wtype, m.row_bytes(r), &q)
-                        }
-                        _ => {
-                            let mut q = Q8KRow::default();
-                            quantize_q8k(xs, &mut q);
-                            scalar::dot_k(wtype, m.row_bytes(r), &q)
-                        }
-                    };
-                    let got = out[t * rows + r];
-                    assert!((got - expected).abs() <= 1e-4 * expected.abs().max(1.0), "{wtype:?} r{r} t{t}: {got} vs {expected}");
+                let (rows, cols) = (9, 1024);
+                let (m, _) = random_matrix(wtype, rows, cols, 5);
+                let x: Vec<f32> = (0..tokens * cols).map(|i| ((i * 104729 % 997) as f32 / 498.0 - 1.0) * 1.3).collect();
+                let mut out = vec![0f32; tokens * rows];
+                m.matmul(&x, tokens, &mut out);
+                for t in 0..tokens {
+                    let xs = &x[t * cols..(t + 1) * cols];
+                    for r in 0..rows {
+                        let expected = match wtype.activation() {
+                            ActivationType::Q8 => {
+                                let mut q = Q8Row::default();
+                                quantize_q8(xs, &mut q);
+                                scalar::dot_simple(wtype, m.row_bytes(r), &q)
+                            }
+                            _ => {
+                                let mut q = Q8KRow::default();
+                                quantize_q8k(xs, &mut q);
+                                scalar::dot_k(wtype, m.row_bytes(r), &q)
+                            }
+                        };
+                        let got = out[t * rows + r];
+                        assert!(
+                            (got - expected).abs() <= 1e-4 * expected.abs().max(1.0),
+                            "{wtype:?} r{r} t{t}: {got} vs {expected}"
+                        );
+                    }
                 }
-            }
             }
         }
     }

@@ -29,7 +29,8 @@ pub fn dot_k(wtype: WeightType, row: &[u8], act: &Q8KRow) -> f32 {
             WeightType::Q4K | WeightType::Q5K => {
                 let (d, dmin) = (f16_at(blk, 0), f16_at(blk, 2));
                 let scales = &blk[4..16];
-                let (qh, ql) = if wtype == WeightType::Q5K { (Some(&blk[16..48]), &blk[48..176]) } else { (None, &blk[16..144]) };
+                let (qh, ql) =
+                    if wtype == WeightType::Q5K { (Some(&blk[16..48]), &blk[48..176]) } else { (None, &blk[16..144]) };
                 let (mut isum, mut msum) = (0i32, 0i32);
                 for j in 0..8 {
                     let (sc, m) = scale_min_k4(j, scales);
