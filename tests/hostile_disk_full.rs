@@ -43,7 +43,7 @@ fn a_full_disk_stops_the_run_and_loses_nothing() {
     let before = store_counts(&library);
 
     limit_file_size(Some(512 << 10));
-    let result = library.index(&[second.clone()], &|_| {}, &std::sync::atomic::AtomicBool::new(false));
+    let result = library.index(std::slice::from_ref(&second), &|_| {}, &std::sync::atomic::AtomicBool::new(false));
     limit_file_size(None);
     let error = match result {
         Err(e) => e.to_string(),

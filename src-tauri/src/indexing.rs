@@ -1,7 +1,7 @@
 //! Indexing in the background: one worker thread takes folders from a queue (added, re-indexed,
 //! changed on disk) and reports progress to the window; watchers feed the queue.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -97,7 +97,7 @@ pub fn watch_library(app: &AppHandle) {
     }
 }
 
-pub fn watch_folder(shell: &Arc<Shell>, folder: &PathBuf) {
+pub fn watch_folder(shell: &Arc<Shell>, folder: &Path) {
     if let Some(w) = shell.watcher.lock().unwrap().as_mut() {
         if let Err(e) = w.watch(folder) {
             tracing::warn!("{e}");

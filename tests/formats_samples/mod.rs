@@ -55,7 +55,7 @@ pub fn write_xlsx(path: &Path) {
         let row = r as u32 + 2;
         sales.write_string(row, 0, *region).unwrap();
         sales.write_number(row, 1, *amount).unwrap();
-        sales.write_datetime_with_format(row, 2, &ExcelDateTime::from_ymd(2024, 3, *day).unwrap(), &date).unwrap();
+        sales.write_datetime_with_format(row, 2, ExcelDateTime::from_ymd(2024, 3, *day).unwrap(), &date).unwrap();
     }
     let notes = book.add_worksheet();
     notes.set_name("Notes").unwrap();

@@ -2,7 +2,7 @@
 //! command line.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use folio::answer::{AskEvent, AskOptions, Rewrite};
@@ -93,7 +93,7 @@ pub fn chats(library: &Library, show: Option<i64>, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn summarize(library: &Library, model_args: &ModelArgs, file: &PathBuf, json: bool) -> Result<()> {
+pub fn summarize(library: &Library, model_args: &ModelArgs, file: &Path, json: bool) -> Result<()> {
     let mut model = load(model_args)?;
     let cancel = crate::llm_cmd::cancel_on_ctrl_c();
     let mut out = std::io::stdout();

@@ -89,10 +89,10 @@ fn spine(archive: &mut Archive<'_>) -> Result<Vec<String>, ExtractError> {
         });
         for id in order {
             if let Some((_, part, media)) = manifest.iter().find(|(i, _, _)| *i == id) {
-                if media.is_empty() || media.contains("html") || (media.contains("xml") && !media.contains("svg")) {
-                    if !chapters.contains(part) {
-                        chapters.push(part.clone());
-                    }
+                let text =
+                    media.is_empty() || media.contains("html") || (media.contains("xml") && !media.contains("svg"));
+                if text && !chapters.contains(part) {
+                    chapters.push(part.clone());
                 }
             }
         }

@@ -142,7 +142,7 @@ impl Book {
                 Err(e) => return Err(e),
             };
             count += 1;
-            if count % 65536 == 0 && (out_of_time() || self.bytes + sheet.out.len() > MAX_TEXT) {
+            if count.is_multiple_of(65536) && (out_of_time() || self.bytes + sheet.out.len() > MAX_TEXT) {
                 sheet
                     .warnings
                     .push(format!("sheet {name}: only the first {count} cells were read (size or time limit)"));

@@ -112,7 +112,7 @@ impl Config {
 
     /// Whether layer `l` attends through a sliding window (Gemma 3: all but every sixth layer).
     pub fn is_sliding(&self, l: usize) -> bool {
-        self.sliding_window.is_some() && (l + 1) % self.sliding_pattern != 0
+        self.sliding_window.is_some() && !(l + 1).is_multiple_of(self.sliding_pattern)
     }
 
     pub fn kv_dim(&self) -> usize {

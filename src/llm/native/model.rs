@@ -99,7 +99,7 @@ impl NativeModel {
                     format!("tensor {tensor} has shape {dims:?}, expected [{rows}, {cols}]"),
                 ));
             }
-            if cols % wtype.block().0 != 0 {
+            if !cols.is_multiple_of(wtype.block().0) {
                 return Err(Error::model(
                     &name,
                     format!("tensor {tensor}: {cols} columns are not whole {wtype:?} blocks"),

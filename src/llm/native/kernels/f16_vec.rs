@@ -199,8 +199,8 @@ mod x86 {
         for i in (0..whole).step_by(8) {
             store(py.add(i), _mm256_mul_ps(load(py.add(i)), vv));
         }
-        for k in whole..y.len() {
-            y[k] = f16::from_f32(y[k].to_f32() * v);
+        for x in &mut y[whole..] {
+            *x = f16::from_f32(x.to_f32() * v);
         }
     }
 }

@@ -214,7 +214,11 @@ pub mod x86 {
 
     /// One step of the integer dot: 4 values of each lane times the broadcast weight bytes.
     pub trait Dot {
+        /// # Safety
+        /// The CPU has the instructions of the implementation (AVX2; AVX-512 VNNI for `Vnni`).
         unsafe fn dot(acc: __m256i, w: __m256i, a: __m256i) -> __m256i;
+        /// # Safety
+        /// As for `dot`.
         unsafe fn dot_signed(acc: __m256i, w: __m256i, a: __m256i) -> __m256i;
     }
 
@@ -245,6 +249,12 @@ pub mod x86 {
     }
 
     /// `out[t][r]` for `R` unpacked rows (slots 0..R) and all tokens.
+    ///
+    /// # Safety
+    /// The CPU has `D`'s instructions; `u` holds `R` rows of `cols` values and `acts` was
+    /// quantized for `cols` columns (the pointer arithmetic relies on both).
+    // Indexing by the row number over `0..R` (a constant) is what unrolls into registers.
+    #[allow(clippy::needless_range_loop)]
     #[inline(always)]
     pub unsafe fn rows_times_tokens<D: Dot, const R: usize>(
         u: &Unpacked,
@@ -315,6 +325,8 @@ pub mod x86 {
         }
     }
 
+    /// # Safety
+    /// The CPU has AVX2 and FMA; the shapes are as for `rows_times_tokens`.
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn run_avx2<const R: usize>(
         u: &Unpacked,
@@ -325,6 +337,8 @@ pub mod x86 {
         rows_times_tokens::<Avx2, R>(u, cols, acts, write)
     }
 
+    /// # Safety
+    /// The CPU has AVX2, FMA, AVX-512 VNNI and VL; the shapes are as for `rows_times_tokens`.
     #[target_feature(enable = "avx2,fma,avx512vnni,avx512vl")]
     pub unsafe fn run_vnni<const R: usize>(
         u: &Unpacked,
