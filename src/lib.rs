@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod embed;
 pub mod error;
 pub mod eval;
+pub mod failpoint;
 pub mod ingest;
 pub mod library;
 pub mod models;

@@ -290,3 +290,29 @@ fn a_pdf_page_pdf_extract_cannot_read_is_read_by_the_fallback() {
         Err(e) => assert!(e.to_string().contains("panicked"), "{e}"),
     }
 }
+
+#[test]
+fn japanese_text_longer_than_a_slice_is_indexed_with_the_rest() {
+    // Once the whole run ended here: a page over 64 KiB is cut into slices, and the cut fell inside
+    // a three-byte character ("byte index … is not a char boundary; it is inside 'て'").
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    let japanese: String = (0..650)
+        .map(|i| format!("第{i}段落。富士山は日本で最も高い山で、標高は三千七百七十六メートルです。"))
+        .collect();
+    assert!(japanese.len() > 64 * 1024);
+    std::fs::write(docs.join("fuji.txt"), &japanese).unwrap();
+    std::fs::write(
+        docs.join("manual.html"),
+        "<html><body><h1>使い方</h1><p>このマニュアルではインストールの手順を説明します。</p></body></html>",
+    )
+    .unwrap();
+    std::fs::write(docs.join("english.txt"), "Mount Fuji is the highest mountain in Japan.").unwrap();
+    let library = open(&tmp.path().join("lib"), E5);
+    let summary = index(&library, &[&docs]);
+    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+    assert_eq!(summary.indexed, 3);
+    let hits = library.search("マニュアルではインストールの手順", SearchMode::Dense, 1).unwrap();
+    assert_eq!(hits.first().map(|h| name(&h.path)), Some("manual.html"));
+}

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use folio::ingest::chunk::{chunk_pages, Chunk, ChunkSizes, TokenSpans};
 use folio::ingest::extract::{extractor_for, Extraction};
 
 /// Longer than this for one small input is a hang.
@@ -247,6 +248,26 @@ fn check(extraction: &Extraction) -> Result<(), String> {
     Ok(())
 }
 
+/// Three-byte tokens that ignore character boundaries: the worst offsets a tokenizer can give.
+struct ByteTokens;
+impl TokenSpans for ByteTokens {
+    fn spans(&self, text: &str) -> Vec<(usize, usize)> {
+        (0..text.len()).step_by(3).map(|start| (start, start + 3)).collect()
+    }
+}
+
+/// What the chunker promises: each chunk's text is its character span of its page.
+fn check_chunks(extraction: &Extraction, chunks: &[Chunk]) -> Result<(), String> {
+    for chunk in chunks {
+        let page = extraction.pages.iter().find(|p| p.number == chunk.page).ok_or("a chunk of no page")?;
+        let span: String = page.text.chars().skip(chunk.start).take(chunk.end - chunk.start).collect();
+        if span != chunk.text {
+            return Err(format!("chunk {}..{} is not its span of the page", chunk.start, chunk.end));
+        }
+    }
+    Ok(())
+}
+
 fn save(file: &str, iteration: usize, input: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir().join("folio-fuzz-failures");
     std::fs::create_dir_all(&dir).unwrap();
@@ -262,7 +283,13 @@ fn run_one(file: &str, input: &[u8]) -> Result<bool, String> {
     let extractor = extractor_for(path).unwrap();
     let started = Instant::now();
     *CURRENT.lock().unwrap_or_else(|p| p.into_inner()) = Some((started, file.to_string(), input.to_vec()));
-    let result = catch_unwind(AssertUnwindSafe(|| extractor.extract(path, input)));
+    // What the indexer does next runs in its own process: the chunker gets every extraction too.
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        extractor.extract(path, input).map(|extraction| {
+            let chunks = chunk_pages(&extraction.pages, &ByteTokens, ChunkSizes { target: 24, overlap: 4, max: 32 });
+            (extraction, chunks)
+        })
+    }));
     let elapsed = started.elapsed();
     *CURRENT.lock().unwrap_or_else(|p| p.into_inner()) = None;
     match result {
@@ -275,7 +302,9 @@ fn run_one(file: &str, input: &[u8]) -> Result<bool, String> {
             Err(format!("panicked: {message}"))
         }
         Ok(_) if elapsed > SLOW => Err(format!("took {elapsed:?}")),
-        Ok(Ok(extraction)) => check(&extraction).map(|()| true),
+        Ok(Ok((extraction, chunks))) => {
+            check(&extraction).and_then(|()| check_chunks(&extraction, &chunks)).map(|()| true)
+        }
         Ok(Err(_)) => Ok(false),
     }
 }

@@ -10,3 +10,35 @@ pub fn extract(file: &str, data: &[u8]) {
     let extractor = folio::ingest::extract::extractor_for(path).expect("the target's extension has an extractor");
     let _ = extractor.extract(path, data);
 }
+
+/// Tokens of a fixed byte width that ignore character boundaries, every second one reaching back a
+/// byte: offsets as bad as a tokenizer can give.
+struct ByteWindows(usize);
+
+impl folio::ingest::chunk::TokenSpans for ByteWindows {
+    fn spans(&self, text: &str) -> Vec<(usize, usize)> {
+        (0..text.len())
+            .step_by(self.0)
+            .enumerate()
+            .map(|(k, start)| (if k % 2 == 1 { start.saturating_sub(1) } else { start }, start + self.0))
+            .collect()
+    }
+}
+
+/// The chunker over any text: the first bytes choose the sizes and the token width, the rest is
+/// the page. Each chunk's text must be its character span of the page.
+pub fn chunk(data: &[u8]) {
+    use folio::ingest::chunk::{chunk_pages, ChunkSizes};
+    use folio::ingest::extract::Page;
+    let [target, overlap, max, width, rest @ ..] = data else {
+        return;
+    };
+    let sizes = ChunkSizes { target: *target as usize, overlap: *overlap as usize, max: *max as usize };
+    let text = String::from_utf8_lossy(rest).into_owned();
+    let chars: Vec<char> = text.chars().collect();
+    let pages = [Page { number: Some(1), text }];
+    for chunk in chunk_pages(&pages, &ByteWindows(*width as usize % 8 + 1), sizes) {
+        let span: String = chars[chunk.start..chunk.end].iter().collect();
+        assert_eq!(span, chunk.text);
+    }
+}

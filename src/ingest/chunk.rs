@@ -4,6 +4,10 @@
 //! word) in the second half of the token window, so chunks read as whole passages; the next chunk
 //! starts `overlap` tokens earlier, again at a break where there is one, so a passage cut in two
 //! still appears whole in one of the chunks.
+//!
+//! Every byte offset is put on a character boundary before the text is sliced: token offsets come
+//! from a tokenizer (which may normalise, fall back to bytes or overlap its tokens), and a slice
+//! inside a character panics. Japanese text over 64 KiB once ended a whole indexing run here.
 
 use super::extract::Page;
 
@@ -52,10 +56,12 @@ pub fn chunk_pages(pages: &[Page], tokenizer: &dyn TokenSpans, sizes: ChunkSizes
     for page in pages {
         let mut char_base = 0usize;
         for slice in slices(&page.text) {
-            let spans = tokenizer.spans(slice);
+            let spans = aligned_spans(slice, tokenizer.spans(slice));
             let mut counter = CharCounter::new(slice);
             for (s, e) in windows(slice, &spans, sizes) {
-                let (from, to) = (spans[s].0, spans[e - 1].1);
+                // Overlapping tokens can end after the window's last one: take the furthest end.
+                let from = spans[s].0;
+                let to = spans[s..e].iter().map(|span| span.1).max().unwrap_or(from);
                 let text = slice[from..to].to_string();
                 if text.trim().is_empty() {
                     continue;
@@ -85,7 +91,7 @@ fn slices(text: &str) -> Vec<&str> {
             limit -= 1;
         }
         let window = &rest[..limit];
-        let half = limit / 2;
+        let half = floor_boundary(window, limit / 2);
         let cut = window[half..]
             .rfind("\n\n")
             .or_else(|| window[half..].rfind('\n'))
@@ -97,6 +103,41 @@ fn slices(text: &str) -> Vec<&str> {
     }
     if !rest.is_empty() {
         out.push(rest);
+    }
+    out
+}
+
+/// The largest character boundary of `text` at or below `byte`.
+fn floor_boundary(text: &str, byte: usize) -> usize {
+    let mut byte = byte.min(text.len());
+    while !text.is_char_boundary(byte) {
+        byte -= 1;
+    }
+    byte
+}
+
+/// The smallest character boundary of `text` at or above `byte`.
+fn ceil_boundary(text: &str, byte: usize) -> usize {
+    let mut byte = byte.min(text.len());
+    while !text.is_char_boundary(byte) {
+        byte += 1;
+    }
+    byte
+}
+
+/// Token spans made safe to slice with: inside the text, on character boundaries (a span that
+/// ends inside a character takes the whole character), starts never going backwards, none empty.
+/// What the windows below rely on, whatever the tokenizer returned.
+fn aligned_spans(text: &str, spans: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(spans.len());
+    let mut last_start = 0;
+    for (start, end) in spans {
+        let start = floor_boundary(text, start).max(last_start);
+        let end = ceil_boundary(text, end);
+        if start < end {
+            out.push((start, end));
+            last_start = start;
+        }
     }
     out
 }
@@ -113,6 +154,9 @@ fn break_strength(text: &str, spans: &[(usize, usize)], i: usize) -> u8 {
     if gap.contains("\n\n") {
         4
     } else if !gap.is_empty() && before.is_some_and(|c| matches!(c, '.' | '!' | '?' | '…' | '。' | ';')) {
+        3
+    } else if before.is_some_and(|c| matches!(c, '。' | '！' | '？' | '।' | '؟')) {
+        // Chinese and Japanese write no space after a sentence; these marks end one by themselves.
         3
     } else if gap.contains('\n') {
         2
@@ -157,7 +201,8 @@ fn windows(text: &str, spans: &[(usize, usize)], sizes: ChunkSizes) -> Vec<(usiz
     out
 }
 
-/// Converts increasing byte offsets of one text to character offsets in a single pass.
+/// Converts byte offsets (character boundaries) of one text to character offsets, walking from the
+/// last offset asked: chunks overlap, so the next start lies a little behind the last end.
 struct CharCounter<'a> {
     text: &'a str,
     byte: usize,
@@ -171,10 +216,10 @@ impl<'a> CharCounter<'a> {
 
     fn chars_before(&mut self, byte: usize) -> usize {
         if byte < self.byte {
-            self.byte = 0;
-            self.chars = 0;
+            self.chars -= self.text[byte..self.byte].chars().count();
+        } else {
+            self.chars += self.text[self.byte..byte].chars().count();
         }
-        self.chars += self.text[self.byte..byte].chars().count();
         self.byte = byte;
         self.chars
     }
@@ -268,11 +313,142 @@ mod tests {
     }
 
     #[test]
+    fn japanese_pages_over_a_slice_are_cut_on_character_boundaries() {
+        // The run-ending panic: a slice cut at half its byte length, inside a three-byte character.
+        let text = "日本語のテキストです。改行もスペースもない長い文章が続きます。".repeat(2_500);
+        assert!(text.len() > 2 * SLICE_BYTES);
+        let chunks = chunk_pages(&[page(1, &text)], &CharTokens, ChunkSizes::default());
+        assert_char_spans(&text, &chunks);
+        // Sentence marks count as breaks even without a space after them.
+        assert!(chunks[0].text.ends_with('。'), "{}", chunks[0].text);
+    }
+
+    #[test]
     fn huge_pages_are_sliced() {
         let text = "word ".repeat(100_000);
         let chunks = chunk_pages(&[page(1, &text)], &Words, ChunkSizes::default());
         // 100 000 words in windows of 200 tokens advancing by at least 168.
         assert!(chunks.len() > 500, "{}", chunks.len());
         assert!(chunks.iter().all(|c| c.tokens <= 256));
+    }
+
+    /// Every character a token of its own, as BERT's tokenizer treats CJK ideographs.
+    struct CharTokens;
+    impl TokenSpans for CharTokens {
+        fn spans(&self, text: &str) -> Vec<(usize, usize)> {
+            text.char_indices().filter(|(_, c)| !c.is_whitespace()).map(|(i, c)| (i, i + c.len_utf8())).collect()
+        }
+    }
+
+    /// Fixed byte windows that ignore character boundaries, as byte-fallback offsets or a buggy
+    /// tokenizer can give; every second one also reaches back into its neighbour.
+    struct ByteWindows(usize);
+    impl TokenSpans for ByteWindows {
+        fn spans(&self, text: &str) -> Vec<(usize, usize)> {
+            (0..text.len())
+                .step_by(self.0)
+                .enumerate()
+                .map(|(k, start)| (if k % 2 == 1 { start.saturating_sub(1) } else { start }, start + self.0))
+                .collect()
+        }
+    }
+
+    /// Chunk texts are exactly their character spans of the page, in page order.
+    fn assert_char_spans(text: &str, chunks: &[Chunk]) {
+        let chars: Vec<char> = text.chars().collect();
+        let mut last_start = 0;
+        for c in chunks {
+            assert!(c.start < c.end && c.end <= chars.len(), "span {}..{} of {}", c.start, c.end, chars.len());
+            let span: String = chars[c.start..c.end].iter().collect();
+            assert_eq!(span, c.text);
+            assert!(c.start >= last_start, "chunks out of order");
+            last_start = c.start;
+        }
+    }
+
+    /// Every non-space character of the page lies inside some chunk.
+    fn assert_covered(text: &str, chunks: &[Chunk]) {
+        let mut covered = vec![false; text.chars().count()];
+        for c in chunks {
+            covered[c.start..c.end].fill(true);
+        }
+        for (i, ch) in text.chars().enumerate() {
+            assert!(covered[i] || ch.is_whitespace(), "character {i} ({ch:?}) is in no chunk");
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Pieces of every kind of script, and the joins between them that matter to the chunker.
+        const PIECES: &[&str] = &[
+            "日本語のテキスト",
+            "中文文本没有空格",
+            "한국어 텍스트",
+            "ภาษาไทยไม่มีช่องว่างระหว่างคำ",
+            "النص العربي من اليمين",
+            "हिन्दी पाठ देवनागरी",
+            "👩‍👩‍👧‍👦🏳️‍🌈👍🏽",
+            "e\u{301}\u{302}\u{303}a\u{308}",
+            "Zalgo\u{336}\u{337}\u{338}\u{339}\u{33a}",
+            "Привет, мир",
+            "plain ascii words",
+            "x",
+            "\u{feff}\u{200b}\u{200d}",
+            "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐍈𐌰",
+        ];
+        const JOINS: &[&str] = &["", " ", "\n", "\n\n", "。", ". ", "\t", "\u{3000}"];
+
+        fn text(max_pieces: usize) -> impl Strategy<Value = String> {
+            prop::collection::vec(
+                (prop::sample::select(PIECES), prop::sample::select(JOINS), 1usize..40),
+                1..max_pieces,
+            )
+            .prop_map(|parts| parts.iter().map(|(p, j, n)| format!("{}{j}", p.repeat(*n))).collect())
+        }
+
+        fn sizes() -> impl Strategy<Value = ChunkSizes> {
+            (8usize..300, 0usize..64, 8usize..320).prop_map(|(target, overlap, max)| ChunkSizes {
+                target,
+                overlap,
+                max,
+            })
+        }
+
+        fn check(text: &str, tokenizer: &dyn TokenSpans, sizes: ChunkSizes, covers_all: bool) {
+            let chunks = chunk_pages(&[page(1, text)], tokenizer, sizes);
+            assert_char_spans(text, &chunks);
+            let max = sizes.max.max(8);
+            assert!(chunks.iter().all(|c| c.tokens <= max), "a chunk over {max} tokens");
+            if covers_all {
+                assert_covered(text, &chunks);
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_script_any_tokenizer(text in text(60), sizes in sizes(), window in 1usize..7) {
+                check(&text, &Words, sizes, true);
+                check(&text, &CharTokens, sizes, true);
+                check(&text, &ByteWindows(window), sizes, true);
+                check(&text, &Overlapping, sizes, false);
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+            /// Pages over the slice size, where the page is first cut into slices.
+            #[test]
+            fn pages_longer_than_a_slice(text in text(400), repeat in 1usize..4, window in 1usize..7) {
+                let text = text.repeat(repeat);
+                let sizes = ChunkSizes::default();
+                check(&text, &CharTokens, sizes, true);
+                check(&text, &ByteWindows(window), sizes, true);
+            }
+        }
     }
 }

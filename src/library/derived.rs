@@ -88,6 +88,14 @@ impl Library {
         Ok(())
     }
 
+    /// Both derived indexes anew from the catalog, for when a failure while a change was applied
+    /// left them in a state that no sequence number records.
+    pub(super) fn rebuild_derived(&self) -> Result<()> {
+        self.keyword.clear()?;
+        self.rebuild_vectors()?;
+        self.catch_up_derived()
+    }
+
     /// A fresh graph from the catalog's live chunks.
     pub(super) fn rebuild_vectors(&self) -> Result<()> {
         let seq = self.catalog.seq()?;

@@ -5,20 +5,24 @@
 //! channel, so reading files and computing embeddings overlap and memory stays bounded. Each file
 //! is committed to the catalog in one transaction once all its chunks are embedded; a crash at any
 //! point leaves files either fully indexed or untouched, and the derived indexes catch up on the
-//! next open.
+//! next open. A file that fails at any stage fails alone, with its reason, and the run goes on
+//! (`contain` guards the stages that run in this process).
 
 use std::collections::{HashMap, VecDeque};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
 
+use super::contain::{contain, Stage};
 use super::Library;
 use crate::error::{Error, Result};
+use crate::failpoint;
 use crate::ingest::chunk::{chunk_pages, Chunk, ChunkSizes};
 use crate::ingest::discover::{discover, Found};
-use crate::ingest::extract::EXTRACTOR_VERSION;
+use crate::ingest::extract::{Extraction, EXTRACTOR_VERSION};
 use crate::ingest::worker::{FileExtractor, Reply};
 use crate::progress::{FileOutcome, IndexEvent, IndexSummary};
 use crate::store::catalog::{FileRecord, FileRow, FileStatus, NewChunk};
@@ -70,7 +74,6 @@ pub(super) fn run(
         jobs.extend(plan(library, folder.id, &root, &mut summary, events)?);
     }
     let total = jobs.len();
-    let mut done = 0usize;
     let sizes = ChunkSizes {
         target: library.options.chunk_target,
         overlap: library.options.chunk_overlap,
@@ -90,7 +93,7 @@ pub(super) fn run(
             scope.spawn(move || read_files(library, sizes, job_rx, out_tx, cancel));
         }
         drop(out_tx);
-        let result = embed_and_commit(library, out_rx, &mut summary, &mut done, total, events, cancel);
+        let result = Committer::new(library, &mut summary, events, total).run(out_rx, cancel);
         // Unblock the readers if the embedder stopped early.
         while job_rx.try_recv().is_ok() {}
         result
@@ -197,21 +200,7 @@ fn read_files(library: &Library, sizes: ChunkSizes, jobs: Receiver<Job>, out: Se
             Reply::Unchanged { .. } => Outcome::Unchanged(job),
             Reply::Failed { hash, error } => Outcome::Failed(job, hash, error.to_string()),
             Reply::Extracted { hash, extractor, extraction } => {
-                let chunks = chunk_pages(&extraction.pages, library.embedder.as_ref(), sizes);
-                if chunks.is_empty() {
-                    Outcome::Failed(job, Some(hash), "no text found".into())
-                } else {
-                    let warnings = (!extraction.warnings.is_empty()).then(|| extraction.warnings.join("; "));
-                    Outcome::Ready(Box::new(Prepared {
-                        job,
-                        hash,
-                        extractor,
-                        pages: extraction.pages.len(),
-                        vectors: Vec::with_capacity(chunks.len()),
-                        chunks,
-                        warnings,
-                    }))
-                }
+                prepare(library, sizes, job, hash, extractor, extraction)
             }
         };
         if out.send(outcome).is_err() {
@@ -220,151 +209,326 @@ fn read_files(library: &Library, sizes: ChunkSizes, jobs: Receiver<Job>, out: Se
     }
 }
 
-/// The embedding and committing side: batches chunks across files, commits each file once all of
-/// its chunks have vectors.
-fn embed_and_commit(
+/// Chunks an extracted file. A failure while chunking fails this file alone.
+fn prepare(
     library: &Library,
-    incoming: Receiver<Outcome>,
-    summary: &mut IndexSummary,
-    done: &mut usize,
-    total: usize,
-    events: &(dyn Fn(IndexEvent) + Sync),
-    cancel: &AtomicBool,
-) -> Result<()> {
-    let mut queue: VecDeque<Box<Prepared>> = VecDeque::new();
-    let mut open = true;
-    let mut embedded = 0usize;
-    let mut last_keyword_commit = Instant::now();
-    let settle = |summary: &mut IndexSummary, done: &mut usize, path: PathBuf, outcome: FileOutcome| {
-        *done += 1;
-        match &outcome {
-            FileOutcome::Indexed { chunks, .. } => {
-                summary.indexed += 1;
-                summary.chunks += chunks;
-            }
-            FileOutcome::Unchanged => summary.unchanged += 1,
-            FileOutcome::Failed { reason } => summary.failed.push((path.clone(), reason.clone())),
-            FileOutcome::Skipped { reason } => summary.skipped.push((path.clone(), reason.clone())),
-            FileOutcome::Removed => summary.removed += 1,
-        }
-        events(IndexEvent::File { path, outcome, done: *done, total });
+    sizes: ChunkSizes,
+    job: Job,
+    hash: String,
+    extractor: String,
+    extraction: Extraction,
+) -> Outcome {
+    let chunked = contain(Stage::Chunking, || {
+        failpoint::hit("chunk", &job.found.path);
+        Ok(chunk_pages(&extraction.pages, library.embedder.as_ref(), sizes))
+    });
+    let chunks = match chunked {
+        Ok(Ok(chunks)) => chunks,
+        Ok(Err(error)) => return Outcome::Failed(job, Some(hash), Stage::Chunking.reason(error)),
+        Err(reason) => return Outcome::Failed(job, Some(hash), reason),
     };
-    loop {
-        if cancel.load(Ordering::Relaxed) {
-            return Ok(());
+    if chunks.is_empty() {
+        return Outcome::Failed(job, Some(hash), "no text found".into());
+    }
+    let warnings = (!extraction.warnings.is_empty()).then(|| extraction.warnings.join("; "));
+    Outcome::Ready(Box::new(Prepared {
+        job,
+        hash,
+        extractor,
+        pages: extraction.pages.len(),
+        vectors: Vec::with_capacity(chunks.len()),
+        chunks,
+        warnings,
+    }))
+}
+
+/// The chunks of one queued file that go into a batch: its queue position and chunk indices.
+type Part = (usize, Range<usize>);
+
+/// The embedding and committing side of a run: batches chunks across files, commits each file once
+/// all of its chunks have vectors, and settles every file's outcome. A file that fails here fails
+/// alone; only errors of the library itself (a full disk) end the run.
+struct Committer<'a> {
+    library: &'a Library,
+    summary: &'a mut IndexSummary,
+    events: &'a (dyn Fn(IndexEvent) + Sync),
+    done: usize,
+    total: usize,
+    queue: VecDeque<Box<Prepared>>,
+    embedded: usize,
+    /// A panic while a change was applied to the keyword and vector indexes left them in a state
+    /// no sequence number records: they are rebuilt from the catalog before the run ends.
+    derived_suspect: bool,
+}
+
+impl<'a> Committer<'a> {
+    fn new(
+        library: &'a Library,
+        summary: &'a mut IndexSummary,
+        events: &'a (dyn Fn(IndexEvent) + Sync),
+        total: usize,
+    ) -> Self {
+        Committer {
+            library,
+            summary,
+            events,
+            done: 0,
+            total,
+            queue: VecDeque::new(),
+            embedded: 0,
+            derived_suspect: false,
         }
-        // Take what has arrived; wait only when there is nothing to embed.
-        let pending: usize = queue.iter().map(|p| p.chunks.len() - p.vectors.len()).sum();
-        while open {
-            let next = if pending == 0 && queue.is_empty() {
+    }
+
+    fn run(mut self, incoming: Receiver<Outcome>, cancel: &AtomicBool) -> Result<()> {
+        let result = self.work(incoming, cancel);
+        if self.derived_suspect {
+            tracing::warn!("rebuilding the keyword and vector indexes from the catalog after a failed update");
+            self.library.rebuild_derived()?;
+        }
+        result
+    }
+
+    fn work(&mut self, incoming: Receiver<Outcome>, cancel: &AtomicBool) -> Result<()> {
+        let mut open = true;
+        let mut last_keyword_commit = Instant::now();
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            if open {
+                open = self.take_arrivals(&incoming)?;
+            }
+            if self.queue.is_empty() {
+                if open {
+                    continue;
+                }
+                return Ok(());
+            }
+            self.embed_batch()?;
+            self.commit_ready()?;
+            if last_keyword_commit.elapsed() > KEYWORD_COMMIT_EVERY {
+                let seq = self.library.vectors.read().unwrap_or_else(|p| p.into_inner()).applied_seq();
+                self.library.keyword.commit(seq)?;
+                last_keyword_commit = Instant::now();
+            }
+        }
+    }
+
+    /// Chunks waiting for vectors.
+    fn pending(&self) -> usize {
+        self.queue.iter().map(|p| p.chunks.len() - p.vectors.len()).sum()
+    }
+
+    /// Takes what the readers have sent, waiting only when there is nothing to embed. False once
+    /// every reader is done.
+    fn take_arrivals(&mut self, incoming: &Receiver<Outcome>) -> Result<bool> {
+        loop {
+            let next = if self.queue.is_empty() {
                 incoming.recv().ok()
             } else {
                 match incoming.try_recv() {
-                    Ok(o) => Some(o),
-                    Err(crossbeam_channel::TryRecvError::Empty) => break,
-                    Err(crossbeam_channel::TryRecvError::Disconnected) => None,
+                    Ok(outcome) => Some(outcome),
+                    Err(TryRecvError::Empty) => return Ok(true),
+                    Err(TryRecvError::Disconnected) => None,
                 }
             };
             let Some(outcome) = next else {
-                open = false;
-                break;
+                return Ok(false);
             };
             match outcome {
                 Outcome::Ready(prepared) => {
-                    queue.push_back(prepared);
-                    if queue.iter().map(|p| p.chunks.len() - p.vectors.len()).sum::<usize>() >= EMBED_BATCH {
-                        break;
+                    self.queue.push_back(prepared);
+                    if self.pending() >= EMBED_BATCH {
+                        return Ok(true);
                     }
                 }
                 Outcome::Unchanged(job) => {
-                    if let Some(row) = library.catalog.file_by_path(&job.found.path)? {
-                        library.catalog.touch_file(row.id, job.found.size, job.found.mtime_ns)?;
+                    if let Some(row) = self.library.catalog.file_by_path(&job.found.path)? {
+                        self.library.catalog.touch_file(row.id, job.found.size, job.found.mtime_ns)?;
                     }
-                    settle(summary, done, job.found.path, FileOutcome::Unchanged);
+                    self.settle(job.found.path, FileOutcome::Unchanged);
                 }
-                Outcome::Failed(job, hash, reason) => {
-                    let record = FileRecord {
-                        folder_id: job.folder_id,
-                        path: &job.found.path,
-                        size: job.found.size,
-                        mtime_ns: job.found.mtime_ns,
-                        hash: hash.as_deref(),
-                        extractor: Some(extractor_name(&job.found.path)),
-                        pages: None,
-                    };
-                    library.catalog.record_unindexed(&record, FileStatus::Failed, &reason)?;
-                    settle(summary, done, job.found.path, FileOutcome::Failed { reason });
-                }
+                Outcome::Failed(job, hash, reason) => self.fail(&job, hash.as_deref(), reason)?,
             }
         }
-        if queue.is_empty() {
-            if open {
-                continue;
-            }
-            return Ok(());
-        }
-        // One batch from the front of the queue, possibly spanning several files.
-        let mut texts: Vec<&str> = Vec::with_capacity(EMBED_BATCH);
-        for p in queue.iter() {
-            for c in &p.chunks[p.vectors.len()..] {
-                if texts.len() == EMBED_BATCH {
-                    break;
-                }
-                texts.push(&c.text);
-            }
-        }
-        let mut vectors = library.embedder.embed_passages(&texts)?.into_iter();
-        embedded += texts.len();
-        for p in queue.iter_mut() {
-            while p.vectors.len() < p.chunks.len() {
-                match vectors.next() {
-                    Some(v) => p.vectors.push(v),
-                    None => break,
+    }
+
+    /// Embeds one batch from the front of the queue, possibly spanning several files. When it
+    /// fails, each of its files is embedded alone, so that only the file at fault fails.
+    fn embed_batch(&mut self) -> Result<()> {
+        let parts = self.next_batch();
+        let mut failed = Vec::new();
+        match self.embed(&parts) {
+            Ok(vectors) => self.assign(&parts, vectors),
+            Err(reason) if parts.len() == 1 => failed.push((parts[0].0, reason)),
+            Err(_) => {
+                for part in &parts {
+                    match self.embed(std::slice::from_ref(part)) {
+                        Ok(vectors) => self.assign(std::slice::from_ref(part), vectors),
+                        Err(reason) => failed.push((part.0, reason)),
+                    }
                 }
             }
         }
-        events(IndexEvent::Embedded { chunks: embedded });
-        while queue.front().is_some_and(|p| p.vectors.len() == p.chunks.len()) {
-            let p = queue.pop_front().expect("front checked");
-            let chunks = commit(library, &p)?;
-            settle(
-                summary,
-                done,
-                p.job.found.path.clone(),
-                FileOutcome::Indexed { chunks, warnings: p.warnings.clone() },
-            );
+        self.embedded += parts.iter().map(|(_, range)| range.len()).sum::<usize>();
+        (self.events)(IndexEvent::Embedded { chunks: self.embedded });
+        // Back to front, so the positions of the others stay valid.
+        for (position, reason) in failed.into_iter().rev() {
+            let p = self.queue.remove(position).expect("a queued file");
+            self.fail(&p.job, Some(&p.hash), reason)?;
         }
-        if last_keyword_commit.elapsed() > KEYWORD_COMMIT_EVERY {
-            library.keyword.commit(library.vectors.read().unwrap_or_else(|p| p.into_inner()).applied_seq())?;
-            last_keyword_commit = Instant::now();
+        Ok(())
+    }
+
+    /// The next `EMBED_BATCH` chunks still without vectors, in queue order.
+    fn next_batch(&self) -> Vec<Part> {
+        let mut parts = Vec::new();
+        let mut room = EMBED_BATCH;
+        for (position, p) in self.queue.iter().enumerate() {
+            let from = p.vectors.len();
+            let to = p.chunks.len().min(from + room);
+            if to > from {
+                parts.push((position, from..to));
+                room -= to - from;
+            }
+            if room == 0 {
+                break;
+            }
         }
+        parts
+    }
+
+    /// The vectors of some files' chunks, checked: one per chunk, of the embedder's width, finite.
+    fn embed(&self, parts: &[Part]) -> std::result::Result<Vec<Vec<f32>>, String> {
+        let texts: Vec<&str> = parts
+            .iter()
+            .flat_map(|(position, range)| self.queue[*position].chunks[range.clone()].iter().map(|c| c.text.as_str()))
+            .collect();
+        let vectors = match contain(Stage::Embedding, || {
+            for (position, _) in parts {
+                failpoint::hit("embed", &self.queue[*position].job.found.path);
+            }
+            self.library.embedder.embed_passages(&texts)
+        }) {
+            Ok(Ok(vectors)) => vectors,
+            Ok(Err(error)) => return Err(Stage::Embedding.reason(error)),
+            Err(reason) => return Err(reason),
+        };
+        let dims = self.library.embedder.dims();
+        let sound =
+            vectors.len() == texts.len() && vectors.iter().all(|v| v.len() == dims && v.iter().all(|x| x.is_finite()));
+        if !sound {
+            return Err(Stage::Embedding.reason("the embedder returned invalid vectors"));
+        }
+        Ok(vectors)
+    }
+
+    fn assign(&mut self, parts: &[Part], vectors: Vec<Vec<f32>>) {
+        let mut vectors = vectors.into_iter();
+        for (position, range) in parts {
+            self.queue[*position].vectors.extend(vectors.by_ref().take(range.len()));
+        }
+    }
+
+    /// Commits the files at the front of the queue whose chunks all have vectors.
+    fn commit_ready(&mut self) -> Result<()> {
+        while self.queue.front().is_some_and(|p| p.vectors.len() == p.chunks.len()) {
+            let p = self.queue.pop_front().expect("front checked");
+            match self.commit(&p)? {
+                Ok(chunks) => {
+                    let outcome = FileOutcome::Indexed { chunks, warnings: p.warnings.clone() };
+                    self.settle(p.job.found.path.clone(), outcome);
+                }
+                Err(reason) => self.fail(&p.job, Some(&p.hash), reason)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores one fully embedded file and feeds the derived indexes. A panic while storing fails
+    /// the file (its transaction rolls back); a panic while feeding the derived indexes keeps the
+    /// file, which the catalog holds, and marks those indexes for a rebuild. Errors end the run.
+    fn commit(&mut self, p: &Prepared) -> Result<std::result::Result<usize, String>> {
+        let path = &p.job.found.path;
+        let record = FileRecord {
+            folder_id: p.job.folder_id,
+            path,
+            size: p.job.found.size,
+            mtime_ns: p.job.found.mtime_ns,
+            hash: Some(&p.hash),
+            extractor: Some(&p.extractor),
+            pages: Some(p.pages),
+        };
+        let chunks: Vec<NewChunk> = p
+            .chunks
+            .iter()
+            .zip(&p.vectors)
+            .map(|(c, v)| NewChunk {
+                page: c.page,
+                start: c.start,
+                end: c.end,
+                tokens: c.tokens,
+                text: &c.text,
+                vector: v,
+            })
+            .collect();
+        let stored = contain(Stage::Committing, || {
+            failpoint::hit("commit", path);
+            self.library.catalog.commit_file(&record, &chunks, p.warnings.as_deref())
+        });
+        let change = match stored {
+            Ok(change) => change?,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let added: Vec<(&str, &[f32])> =
+            p.chunks.iter().zip(&p.vectors).map(|(c, v)| (c.text.as_str(), v.as_slice())).collect();
+        let applied = contain(Stage::Committing, || {
+            failpoint::hit("derive", path);
+            self.library.apply_change(&change, &added)
+        });
+        match applied {
+            Ok(result) => result?,
+            Err(reason) => {
+                tracing::warn!("{}: {reason}", path.display());
+                self.derived_suspect = true;
+            }
+        }
+        Ok(Ok(chunks.len()))
+    }
+
+    /// Records a file that could not be indexed; chunks of an earlier version stay searchable.
+    fn fail(&mut self, job: &Job, hash: Option<&str>, reason: String) -> Result<()> {
+        let record = FileRecord {
+            folder_id: job.folder_id,
+            path: &job.found.path,
+            size: job.found.size,
+            mtime_ns: job.found.mtime_ns,
+            hash,
+            extractor: Some(extractor_name(&job.found.path)),
+            pages: None,
+        };
+        self.library.catalog.record_unindexed(&record, FileStatus::Failed, &reason)?;
+        self.settle(job.found.path.clone(), FileOutcome::Failed { reason });
+        Ok(())
+    }
+
+    fn settle(&mut self, path: PathBuf, outcome: FileOutcome) {
+        self.done += 1;
+        match &outcome {
+            FileOutcome::Indexed { chunks, .. } => {
+                self.summary.indexed += 1;
+                self.summary.chunks += chunks;
+            }
+            FileOutcome::Unchanged => self.summary.unchanged += 1,
+            FileOutcome::Failed { reason } => self.summary.failed.push((path.clone(), reason.clone())),
+            FileOutcome::Skipped { reason } => self.summary.skipped.push((path.clone(), reason.clone())),
+            FileOutcome::Removed => self.summary.removed += 1,
+        }
+        (self.events)(IndexEvent::File { path, outcome, done: self.done, total: self.total });
     }
 }
 
 fn extractor_name(path: &Path) -> &'static str {
     crate::ingest::extract::extractor_for(path).map(|x| x.name()).unwrap_or("none")
-}
-
-/// Stores one fully embedded file and feeds the derived indexes.
-fn commit(library: &Library, p: &Prepared) -> Result<usize> {
-    let record = FileRecord {
-        folder_id: p.job.folder_id,
-        path: &p.job.found.path,
-        size: p.job.found.size,
-        mtime_ns: p.job.found.mtime_ns,
-        hash: Some(&p.hash),
-        extractor: Some(&p.extractor),
-        pages: Some(p.pages),
-    };
-    let chunks: Vec<NewChunk> = p
-        .chunks
-        .iter()
-        .zip(&p.vectors)
-        .map(|(c, v)| NewChunk { page: c.page, start: c.start, end: c.end, tokens: c.tokens, text: &c.text, vector: v })
-        .collect();
-    let change = library.catalog.commit_file(&record, &chunks, p.warnings.as_deref())?;
-    let added: Vec<(&str, &[f32])> =
-        p.chunks.iter().zip(&p.vectors).map(|(c, v)| (c.text.as_str(), v.as_slice())).collect();
-    library.apply_change(&change, &added)?;
-    Ok(chunks.len())
 }

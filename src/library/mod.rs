@@ -1,6 +1,7 @@
 //! `Library`: the façade both faces use. A library is a directory holding the catalog, the keyword
 //! index and the vector index, and nothing else.
 
+mod contain;
 mod derived;
 mod indexer;
 

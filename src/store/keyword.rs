@@ -58,19 +58,19 @@ impl KeywordIndex {
     }
 
     pub fn add(&self, chunk_id: i64, text: &str) -> Result<()> {
-        let writer = self.writer.lock().unwrap();
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         writer.add_document(doc!(self.chunk_id => chunk_id as u64, self.text => text))?;
         Ok(())
     }
 
     pub fn delete(&self, chunk_id: i64) {
-        let writer = self.writer.lock().unwrap();
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         writer.delete_term(Term::from_field_u64(self.chunk_id, chunk_id as u64));
     }
 
     /// Makes the changes so far durable and visible, recording the catalog sequence they reach.
     pub fn commit(&self, seq: i64) -> Result<()> {
-        let mut writer = self.writer.lock().unwrap();
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&seq.to_string());
         prepared.commit()?;
@@ -79,9 +79,11 @@ impl KeywordIndex {
         Ok(())
     }
 
-    /// Drops everything (before a rebuild from the catalog).
+    /// Drops everything (before a rebuild from the catalog), changes not yet committed included:
+    /// without the rollback, documents added since the last commit survive the deletion.
     pub fn clear(&self) -> Result<()> {
-        let mut writer = self.writer.lock().unwrap();
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        writer.rollback()?;
         writer.delete_all_documents()?;
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload("0");
