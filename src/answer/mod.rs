@@ -3,8 +3,10 @@
 //! file, page and passage; the exchange is kept in the chat.
 
 pub mod citations;
+mod compose;
 pub mod gate;
 pub mod language;
+pub mod lead;
 pub mod packing;
 mod prompt;
 pub mod rewrite;
@@ -19,11 +21,13 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::library::Library;
 use crate::llm::sampling::SamplingOptions;
-use crate::llm::{GenerateOptions, LocalModel};
+use crate::llm::LocalModel;
 use crate::search::SearchMode;
 use crate::store::chats::StoredMessage;
+pub use compose::compose;
 pub use language::Language;
 pub use packing::Source;
+pub use prompt::{AnswerIn, PromptStyle};
 pub use rewrite::Rewrite;
 
 #[derive(Debug, Clone)]
@@ -46,6 +50,10 @@ pub struct AskOptions {
     /// embedder's default.
     pub similarity_margin: Option<f32>,
     pub sampling: SamplingOptions,
+    /// How the model is asked to answer.
+    pub prompt: PromptStyle,
+    /// Which language the answer is written in.
+    pub answer_in: AnswerIn,
 }
 
 impl Default for AskOptions {
@@ -60,6 +68,8 @@ impl Default for AskOptions {
             min_similarity: None,
             similarity_margin: None,
             sampling: SamplingOptions { repeat_penalty: 1.05, ..SamplingOptions::greedy() },
+            prompt: PromptStyle::default(),
+            answer_in: AnswerIn::default(),
         }
     }
 }
@@ -121,7 +131,12 @@ pub struct Citation {
 #[derive(Debug, Clone, Serialize)]
 pub struct Answer {
     pub text: String,
+    /// The fact the answer begins with, without markers (`lead::lead`); empty for a refusal.
+    pub lead: String,
     pub citations: Vec<Citation>,
+    /// When the model found no answer in passages the gate judged relevant: the best of them, for
+    /// the reader to check instead of a bare refusal.
+    pub closest: Vec<Citation>,
     /// Markers naming no provided source, removed from the text.
     pub dropped_citations: usize,
     /// Sentences without a marker that were attributed to the source their words come from.
@@ -167,6 +182,44 @@ fn snippet(text: &str) -> String {
     truncate_chars(&text.split_whitespace().collect::<Vec<_>>().join(" "), 240)
 }
 
+impl Answer {
+    /// An answer not yet made, to the question in `language` (retrieved with `query`).
+    pub fn new(query: String, language: Language, chat_id: Option<i64>) -> Answer {
+        Answer {
+            text: String::new(),
+            lead: String::new(),
+            citations: Vec::new(),
+            closest: Vec::new(),
+            dropped_citations: 0,
+            inferred_citations: 0,
+            refused: false,
+            nothing_relevant: false,
+            stopped: false,
+            query,
+            language,
+            sources: Vec::new(),
+            chat_id,
+            retrieve_seconds: 0.0,
+            first_token_seconds: 0.0,
+            total_seconds: 0.0,
+            prompt_tokens: 0,
+            generated_tokens: 0,
+        }
+    }
+}
+
+/// A source as a citation of it.
+fn citation(s: &Source) -> Citation {
+    Citation {
+        number: s.number,
+        path: s.path.clone(),
+        page: s.page,
+        snippet: snippet(&s.text),
+        score: s.score,
+        chunk_ids: s.chunk_ids.clone(),
+    }
+}
+
 impl Library {
     /// Answers `question` from the library with `model`, streaming through `events`.
     pub fn ask(
@@ -196,103 +249,68 @@ impl Library {
             let chunks = self.catalog().chunks(&ranked.iter().map(|r| r.chunk_id).collect::<Vec<_>>())?;
             favour_files(&mut ranked, &chunks, &cited);
         }
-        let nothing_relevant = !gate::judge(self, &ranked, language, options.min_similarity)?.relevant();
-
-        let mut answer = Answer {
-            text: String::new(),
-            citations: Vec::new(),
-            dropped_citations: 0,
-            inferred_citations: 0,
-            refused: false,
-            nothing_relevant,
-            stopped: false,
-            query,
-            language,
-            sources: Vec::new(),
-            chat_id: options.chat_id,
-            retrieve_seconds: 0.0,
-            first_token_seconds: 0.0,
-            total_seconds: 0.0,
-            prompt_tokens: 0,
-            generated_tokens: 0,
-        };
-        if nothing_relevant {
+        let mut answer = Answer::new(query, language, options.chat_id);
+        answer.nothing_relevant = !gate::judge(self, &ranked, language, options.min_similarity)?.relevant();
+        if answer.nothing_relevant {
             answer.text = language.not_found().to_string();
             answer.refused = true;
             answer.retrieve_seconds = started.elapsed().as_secs_f64();
             events(AskEvent::Sources(Vec::new()));
             events(AskEvent::Text(answer.text.clone()));
         } else {
-            // What the sources may take: the context, less the answer, the instructions, the
-            // earlier turns and the question, with a margin for the template's own tokens.
-            let frame = prompt::messages(&history, 2, &[], question, language);
-            let frame_tokens = model.encode_prompt(&model.render(&frame)?).len();
-            let room = model.context_length().saturating_sub(options.max_answer_tokens + frame_tokens + 64);
-            let budget = room.min(options.source_tokens);
-            let pack_options = packing::PackOptions { budget_tokens: budget, expand_top: 2, max_sources: 8 };
-            let margin = options.similarity_margin.unwrap_or_else(|| default_similarity_margin(self.embedder().id()));
-            let close = close_to_best(&ranked, margin);
-            let sources = packing::pack(self.catalog(), &close, &|t| model.count_tokens(t), pack_options)?;
+            let sources = self.pack_sources(model, &ranked, &history, question, language, options)?;
             answer.retrieve_seconds = started.elapsed().as_secs_f64();
             events(AskEvent::Sources(sources.clone()));
-
-            let messages = prompt::messages(&history, 2, &sources, question, language);
-            let generate = GenerateOptions {
-                max_tokens: options.max_answer_tokens,
-                sampling: options.sampling.clone(),
-                stop: vec![],
-            };
-            let generation =
-                model.chat(&messages, &generate, cancel, &mut |t| events(AskEvent::Text(t.to_string())))?;
-            let (_, marked, dropped) = citations::extract(generation.text.trim(), sources.len());
-            // Sentences the model left without a marker get the source their words come from.
-            let (marked, inferred) = if language::is_refusal(&marked) {
-                (marked, 0)
-            } else {
-                let texts: Vec<&str> = sources.iter().map(|s| s.text.as_str()).collect();
-                citations::attribute(&marked, &texts)
-            };
-            let (cited, text, _) = citations::extract(&marked, sources.len());
-            answer.inferred_citations = inferred;
-            answer.citations = cited
-                .iter()
-                .filter_map(|n| sources.get(n - 1))
-                .map(|s| Citation {
-                    number: s.number,
-                    path: s.path.clone(),
-                    page: s.page,
-                    snippet: snippet(&s.text),
-                    score: s.score,
-                    chunk_ids: s.chunk_ids.clone(),
-                })
-                .collect();
-            answer.stopped = generation.stop == crate::llm::session::StopReason::Cancelled;
-            answer.refused = !answer.stopped && language::is_refusal(&text);
-            answer.text = text;
-            answer.dropped_citations = dropped;
-            answer.sources = sources;
-            answer.first_token_seconds = answer.retrieve_seconds + generation.first_token_seconds;
-            answer.prompt_tokens = generation.prompt_tokens;
-            answer.generated_tokens = generation.generated_tokens;
+            compose(model, &history, sources, question, options, cancel, events, &mut answer)?;
+            answer.first_token_seconds += answer.retrieve_seconds;
         }
         answer.total_seconds = started.elapsed().as_secs_f64();
         if options.persist {
-            let chat_id = match options.chat_id {
-                Some(id) => id,
-                None => self.catalog().create_chat(&truncate_chars(question.trim(), 60))?,
-            };
-            self.catalog().add_message(chat_id, "user", question, None)?;
-            let details = serde_json::json!({
-                "query": answer.query,
-                "citations": answer.citations,
-                "refused": answer.refused,
-                "dropped_citations": answer.dropped_citations,
-                "stopped": answer.stopped,
-            });
-            self.catalog().add_message(chat_id, "assistant", &answer.text, Some(&details))?;
-            answer.chat_id = Some(chat_id);
+            self.keep_exchange(question, &mut answer)?;
         }
         Ok(answer)
+    }
+
+    /// The passages that reach the model: those close to the best, packed into what the context
+    /// leaves after the answer, the instructions, the earlier turns and the question.
+    fn pack_sources(
+        &self,
+        model: &LocalModel,
+        ranked: &[crate::search::Ranked],
+        history: &[(String, String)],
+        question: &str,
+        language: Language,
+        options: &AskOptions,
+    ) -> Result<Vec<Source>> {
+        let frame = prompt::messages(history, 2, &[], question, language, options.prompt);
+        let frame_tokens = model.encode_prompt(&model.render(&frame)?).len();
+        // A margin for the template's own tokens.
+        let room = model.context_length().saturating_sub(options.max_answer_tokens + frame_tokens + 64);
+        let budget = room.min(options.source_tokens);
+        let pack_options = packing::PackOptions { budget_tokens: budget, expand_top: 2, max_sources: 8 };
+        let margin = options.similarity_margin.unwrap_or_else(|| default_similarity_margin(self.embedder().id()));
+        let close = close_to_best(ranked, margin);
+        packing::pack(self.catalog(), &close, &|t| model.count_tokens(t), pack_options)
+    }
+
+    /// Keeps the question and its answer in the answer's chat, starting one if needed.
+    fn keep_exchange(&self, question: &str, answer: &mut Answer) -> Result<()> {
+        let chat_id = match answer.chat_id {
+            Some(id) => id,
+            None => self.catalog().create_chat(&truncate_chars(question.trim(), 60))?,
+        };
+        self.catalog().add_message(chat_id, "user", question, None)?;
+        let details = serde_json::json!({
+            "query": answer.query,
+            "citations": answer.citations,
+            "closest": answer.closest,
+            "refused": answer.refused,
+            "dropped_citations": answer.dropped_citations,
+            "stopped": answer.stopped,
+        });
+        self.catalog().add_message(chat_id, "assistant", &answer.text, Some(&details))?;
+        answer.chat_id = Some(chat_id);
+        Ok(())
     }
 
     /// Earlier (question, answer) pairs of a chat.

@@ -4,16 +4,106 @@ use super::language::Language;
 use super::packing::Source;
 use crate::llm::Message;
 
-pub fn system_prompt(language: Language) -> String {
+/// How the model is asked to answer. `folio eval qa --prompt` measures them against each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PromptStyle {
+    /// The fact in a sentence (the first design).
+    Sentence,
+    /// The fact first in a few words, then at most one sentence of support.
+    Short,
+    /// `Short`, with one worked exchange in the answer's language before the question.
+    #[default]
+    ShortExample,
+    /// `ShortExample`, with a second exchange that shows a refusal.
+    ShortExamples,
+}
+
+impl PromptStyle {
+    /// Whether the prompt shows the worked answer example.
+    pub fn has_example(self) -> bool {
+        matches!(self, PromptStyle::ShortExample | PromptStyle::ShortExamples)
+    }
+}
+
+impl std::str::FromStr for PromptStyle {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "sentence" => Ok(PromptStyle::Sentence),
+            "short" => Ok(PromptStyle::Short),
+            "short-example" => Ok(PromptStyle::ShortExample),
+            "short-examples" => Ok(PromptStyle::ShortExamples),
+            other => Err(format!("unknown prompt style {other:?} (sentence, short, short-example, short-examples)")),
+        }
+    }
+}
+
+pub fn system_prompt(language: Language, style: PromptStyle) -> String {
+    let how = match style {
+        PromptStyle::Sentence => "Be brief and exact: answer with the fact asked for, in a sentence. ",
+        PromptStyle::Short | PromptStyle::ShortExample | PromptStyle::ShortExamples => {
+            "Begin with the answer itself in a few words: the name, number, date or phrase asked for. \
+             Then add at most one sentence from the sources that supports it. "
+        }
+    };
     format!(
         "You answer questions using only the numbered sources, which are passages from the user's own documents. \
          After each statement, cite the sources it comes from by number in square brackets, like [1] or [2][3]. \
-         Be brief and exact: answer with the fact asked for, in a sentence. \
+         {how}\
          If the sources do not contain the answer, reply only: {} \
          Never use outside knowledge. Answer in {}.",
         language.not_found(),
         language.name()
     )
+}
+
+/// A worked exchange where the source does not hold the answer, in the answer's language.
+fn refusal_example(language: Language) -> [Message; 2] {
+    let (source, question) = match language {
+        Language::English => (
+            "[1] garden.txt:\nTomatoes need six to eight hours of sun a day and should be watered at the roots.",
+            "Who invented the telephone?",
+        ),
+        Language::Russian => (
+            "[1] sad.txt:\nПомидорам нужно от шести до восьми часов солнца в день, поливать их следует под корень.",
+            "Кто изобрёл телефон?",
+        ),
+    };
+    [
+        Message::new("user", format!("Sources:\n\n{source}\n\nQuestion: {question}")),
+        Message::new("assistant", language.not_found()),
+    ]
+}
+
+/// One worked exchange in the answer's language: a source, a question, and an answer in the shape
+/// asked for. Small models copy a shown answer's shape far better than a described one.
+fn example(language: Language) -> [Message; 2] {
+    let (source, question, answer) = match language {
+        Language::English => (
+            "[1] rivers.txt:\nThe Amazon carries more water than any other river: about 209,000 cubic metres \
+             per second reach the Atlantic. Its basin covers some seven million square kilometres.",
+            "How much water does the Amazon carry?",
+            "About 209,000 cubic metres per second [1]. That is more than any other river [1].",
+        ),
+        Language::Russian => (
+            "[1] reki.txt:\nАмазонка несёт больше воды, чем любая другая река: около 209 тысяч кубических метров \
+             в секунду впадают в Атлантику. Её бассейн занимает около семи миллионов квадратных километров.",
+            "Сколько воды несёт Амазонка?",
+            "Около 209 тысяч кубических метров в секунду [1]. Это больше, чем у любой другой реки [1].",
+        ),
+    };
+    [Message::new("user", format!("Sources:\n\n{source}\n\nQuestion: {question}")), Message::new("assistant", answer)]
+}
+
+/// The fact of the worked example, in both languages' versions of it.
+const EXAMPLE_FACT: &str = "209";
+
+/// Whether an answer repeats the worked example's fact that none of the real sources holds: a
+/// small model given sources without the answer sometimes answers the example's question instead
+/// (XQuAD, held-out Russian questions: 1 in 20). Such an answer is no answer.
+pub fn copies_example(answer: &str, sources: &[Source]) -> bool {
+    answer.contains(EXAMPLE_FACT) && !sources.iter().any(|s| s.text.contains(EXAMPLE_FACT))
 }
 
 /// How a source is introduced to the model.
@@ -38,6 +128,28 @@ pub fn user_message(sources: &[Source], question: &str) -> String {
     text
 }
 
+/// Which language an answer is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnswerIn {
+    /// The question's, unless every source is in one other language (`answer_language`).
+    #[default]
+    Sources,
+    /// Always the question's.
+    Question,
+}
+
+impl std::str::FromStr for AnswerIn {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "sources" => Ok(AnswerIn::Sources),
+            "question" => Ok(AnswerIn::Question),
+            other => Err(format!("unknown answer language rule {other:?} (sources, question)")),
+        }
+    }
+}
+
 /// The language the answer is written in: the question's, unless every source is in one other
 /// language. A small model asked to answer in Russian from English passages takes the mismatch
 /// for "not in the sources" and refuses (XQuAD, Russian questions on English articles: 63% refused
@@ -52,16 +164,25 @@ pub fn answer_language(question: Language, sources: &[Source]) -> Language {
     }
 }
 
-/// The conversation for the model: instructions, up to `keep_turns` earlier exchanges (without
-/// their sources, to save context), then sources and the question.
+/// The conversation for the model, to be answered in `language`: instructions, up to `keep_turns`
+/// earlier exchanges (without their sources, to save context), then sources and the question.
 pub fn messages(
     history: &[(String, String)],
     keep_turns: usize,
     sources: &[Source],
     question: &str,
     language: Language,
+    style: PromptStyle,
 ) -> Vec<Message> {
-    let mut messages = vec![Message::new("system", system_prompt(answer_language(language, sources)))];
+    // The instructions and the example come first and are the same for every question in a
+    // language, so the model's cached prefix covers them from the second question on.
+    let mut messages = vec![Message::new("system", system_prompt(language, style))];
+    if style.has_example() {
+        messages.extend(example(language));
+    }
+    if style == PromptStyle::ShortExamples {
+        messages.extend(refusal_example(language));
+    }
     for (q, a) in history.iter().rev().take(keep_turns).rev() {
         messages.push(Message::new("user", q.clone()));
         messages.push(Message::new("assistant", a.clone()));
@@ -105,8 +226,22 @@ mod tests {
         assert_eq!(answer_language(Language::Russian, &[en.clone(), ru.clone()]), Language::Russian);
         assert_eq!(answer_language(Language::English, std::slice::from_ref(&en)), Language::English);
         assert_eq!(answer_language(Language::Russian, &[]), Language::Russian);
-        let prompt = &messages(&[], 2, &[en], "Сколько очков пропустила защита?", Language::Russian)[0].content;
+        let prompt = &messages(&[], 2, &[en], "Сколько очков?", Language::English, PromptStyle::Short)[0].content;
         assert!(prompt.contains("Answer in English"), "{prompt}");
+    }
+
+    #[test]
+    fn an_answer_taken_from_the_example_is_recognised() {
+        let unrelated = source("The Panthers defense gave up just 308 points.");
+        let holding = source("Its discharge is 209 thousand cubic metres a second.");
+        let copied = "Около 209 тысяч кубических метров в секунду [1].";
+        assert!(copies_example(copied, std::slice::from_ref(&unrelated)));
+        assert!(!copies_example(copied, &[unrelated.clone(), holding]));
+        assert!(!copies_example("308 points [1].", &[unrelated]));
+        // The example's answer carries the fact it is checked by, in both languages.
+        for language in [Language::English, Language::Russian] {
+            assert!(example(language)[1].content.contains(EXAMPLE_FACT));
+        }
     }
 
     #[test]

@@ -50,6 +50,15 @@ pub enum StopReason {
     MaxTokens,
     ContextFull,
     Cancelled,
+    /// The caller had what it needed (`chat_until`).
+    Halted,
+}
+
+/// What a `chat_until` caller says after each piece of text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Halt,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -152,12 +161,26 @@ impl LocalModel {
         cancel: &AtomicBool,
         on_text: &mut dyn FnMut(&str),
     ) -> Result<Generation> {
+        self.chat_until(messages, options, cancel, &mut |text| {
+            on_text(text);
+            Flow::Continue
+        })
+    }
+
+    /// `chat`, where `on_text` can end the generation after any piece (`Flow::Halt`).
+    pub fn chat_until(
+        &mut self,
+        messages: &[Message],
+        options: &GenerateOptions,
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(&str) -> Flow,
+    ) -> Result<Generation> {
         let prompt = self.render(messages)?;
         tracing::debug!(target: "folio::prompt", "{prompt}");
         let ids = self.encode_prompt(&prompt);
         let mut options = options.clone();
         options.stop.extend(self.template.stops.iter().cloned());
-        self.generate(&ids, &options, cancel, on_text)
+        self.generate_until(&ids, &options, cancel, on_text)
     }
 
     /// Continues `prompt` tokens.
@@ -167,6 +190,19 @@ impl LocalModel {
         options: &GenerateOptions,
         cancel: &AtomicBool,
         on_text: &mut dyn FnMut(&str),
+    ) -> Result<Generation> {
+        self.generate_until(prompt, options, cancel, &mut |text| {
+            on_text(text);
+            Flow::Continue
+        })
+    }
+
+    fn generate_until(
+        &mut self,
+        prompt: &[u32],
+        options: &GenerateOptions,
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(&str) -> Flow,
     ) -> Result<Generation> {
         let context = self.decoder.max_context();
         if prompt.is_empty() {
@@ -217,7 +253,9 @@ impl LocalModel {
             let (emit, hit) = stops.push(&piece);
             if !emit.is_empty() {
                 text.push_str(&emit);
-                on_text(&emit);
+                if on_text(&emit) == Flow::Halt {
+                    break StopReason::Halted;
+                }
             }
             if hit {
                 break StopReason::StopString;
@@ -231,7 +269,7 @@ impl LocalModel {
             logits = self.decoder.forward(&[token])?;
             self.history.push(token);
         };
-        if stop != StopReason::StopString {
+        if !matches!(stop, StopReason::StopString | StopReason::Halted) {
             let rest = stops.finish(&stream.finish());
             if !rest.is_empty() {
                 text.push_str(&rest);

@@ -16,12 +16,15 @@ export interface FinalAnswer {
   droppedCitations: number;
   /** Stopped by the user: the text is partial. */
   stopped?: boolean;
+  /** A refusal's closest passages, for the reader to check. */
+  closest?: Citation[];
 }
 
 /** Notes under an answer, in words. */
 export function answerNotes(a: FinalAnswer): string[] {
   const notes: string[] = [];
   if (a.nothingRelevant) notes.push("Nothing relevant was found in the library.");
+  else if (a.refused && (a.closest?.length ?? 0) > 0) notes.push("The documents found do not answer this question; the passages above came closest.");
   else if (a.refused) notes.push("The documents found do not answer this question.");
   if (a.droppedCitations > 0) {
     notes.push(`${a.droppedCitations} citation${a.droppedCitations === 1 ? "" : "s"} to sources that do not exist ${a.droppedCitations === 1 ? "was" : "were"} removed.`);
@@ -61,6 +64,7 @@ export class AnswerView {
         nothingRelevant: a.answer.nothing_relevant,
         droppedCitations: a.answer.dropped_citations,
         stopped: a.status === "stopped",
+        closest: a.answer.closest,
       });
       return;
     }
@@ -93,6 +97,7 @@ export class AnswerView {
       this.footer,
       a.stopped ? h("p", { class: "muted", "data-testid": "answer-stopped" }, "Stopped.") : null,
       this.cites.sourceList(targets),
+      this.cites.sourceList((a.closest ?? []).map(fromCitation), "Closest passages", "closest-passages"),
       ...answerNotes(a).map((n) => h("p", { class: "muted note", "data-testid": "answer-note" }, n)),
       this.copyButton(a.text, targets),
     );

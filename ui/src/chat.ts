@@ -146,6 +146,7 @@ export class ChatPanel {
       nothingRelevant: false,
       droppedCitations: m.details?.dropped_citations ?? 0,
       stopped: m.details?.stopped ?? false,
+      closest: m.details?.closest ?? [],
     });
     view.el.dataset.messageId = String(m.id);
     return view.el;

@@ -91,14 +91,14 @@ export class CitationUi {
     return b;
   }
 
-  /** The row of source chips under an answer, ordered by number. */
-  sourceList(targets: CiteTarget[]): HTMLElement | null {
+  /** A row of source chips under an answer, ordered by number: its sources, or the closest passages of a refusal. */
+  sourceList(targets: CiteTarget[], label = "Sources", testid = "citations"): HTMLElement | null {
     if (targets.length === 0) return null;
     const sorted = [...targets].sort((a, b) => a.number - b.number);
     return h(
       "div",
-      { class: "sources", "data-testid": "citations" },
-      h("span", { class: "sources-label" }, "Sources"),
+      { class: "sources", "data-testid": testid },
+      h("span", { class: "sources-label" }, label),
       ...sorted.map((t) => this.sourceChip(t)),
     );
   }

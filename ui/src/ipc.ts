@@ -67,8 +67,14 @@ export interface Citation {
 
 export interface Answer {
   text: string;
+  /** The fact the answer begins with, without markers; empty for a refusal. */
+  lead: string;
   citations: Citation[];
+  /** A refusal's closest passages (the model found no answer in passages judged relevant). */
+  closest: Citation[];
   dropped_citations: number;
+  /** Sentences without a marker attributed to the source their words come from. */
+  inferred_citations: number;
   refused: boolean;
   nothing_relevant: boolean;
   /** The user stopped it: the text is what was written until then. */
@@ -99,6 +105,8 @@ export interface MessageDetails {
   dropped_citations: number;
   /** Absent in chats saved before answers could be stopped. */
   stopped?: boolean;
+  /** A refusal's closest passages; absent in chats saved before them. */
+  closest?: Citation[];
 }
 
 export interface StoredMessage {

@@ -62,6 +62,24 @@ describe("asking and streaming", () => {
     expect(q(`${tid("chat-item")}[aria-current="true"]`).dataset.chatId).toBe("7");
   });
 
+  it("shows a refusal with the passages that came closest", async () => {
+    await mountWindow(defaultHandlers({ ask: () => 5 }));
+    press(type("when was the pump replaced"), "Enter");
+    await settle();
+    const closest = [citation(2, "/docs/pumps.pdf", 3, "The pump was serviced in May."), citation(1, "/docs/log.txt", null, "Pump noise reported.")];
+    const refusal = answerFixture({ text: "I could not find this in your documents.", lead: "", citations: [], closest, refused: true });
+    await shellEmit("answer", { requestId: 5, kind: "done", answer: refusal });
+    await settle();
+    const answer = q(tid("answer"));
+    expect(q(tid("answer-body"), answer).textContent?.trim()).toBe("I could not find this in your documents.");
+    expect(answer.querySelector(tid("citations"))).toBeNull();
+    const list = q(tid("closest-passages"), answer);
+    expect(list.textContent).toContain("Closest passages");
+    const chips = qa(tid("citation"), list);
+    expect(chips.map((c) => c.textContent)).toEqual([expect.stringContaining("log.txt"), expect.stringContaining("pumps.pdf")]);
+    expect(q(tid("answer-note"), answer).textContent).toContain("came closest");
+  });
+
   it("handles events that arrive before ask returns the request id", async () => {
     let release!: (id: number) => void;
     await mountWindow(defaultHandlers({ ask: () => new Promise<number>((r) => (release = r)) }));

@@ -112,8 +112,11 @@ export function citation(number: number, path: string, page: number | null, snip
 export function answerFixture(extra: Partial<Answer> = {}): Answer {
   return {
     text: "The valve is cleaned monthly [1].",
+    lead: "The valve is cleaned monthly",
     citations: [citation(1, "/docs/manual.pdf", 12, "Clean the valve once a month with warm water.")],
+    closest: [],
     dropped_citations: 0,
+    inferred_citations: 0,
     refused: false,
     nothing_relevant: false,
     stopped: false,

@@ -1,15 +1,12 @@
-//! `folio ask`, `folio chats`, `folio summarize` and `folio eval qa`: cited answers from the
-//! command line.
+//! `folio ask`, `folio chats` and `folio summarize`: cited answers from the command line.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Result;
 use folio::answer::{AskEvent, AskOptions, Rewrite};
-use folio::eval::qa::{evaluate, QaOptions};
 use folio::Library;
 
-use crate::eval_cmd::QaSetArgs;
 use crate::llm_cmd::{load, ModelArgs};
 use crate::output::{print_json, snippet};
 
@@ -42,6 +39,13 @@ pub fn ask(
     if !answer.citations.is_empty() {
         println!("\nSources:");
         for c in &answer.citations {
+            let page = c.page.map(|p| format!(", page {p}")).unwrap_or_default();
+            println!("  [{}] {}{page}", c.number, c.path.display());
+            println!("      {}", snippet(&c.snippet, 160));
+        }
+    } else if !answer.closest.is_empty() {
+        println!("\nThe closest passages:");
+        for c in &answer.closest {
             let page = c.page.map(|p| format!(", page {p}")).unwrap_or_default();
             println!("  [{}] {}{page}", c.number, c.path.display());
             println!("      {}", snippet(&c.snippet, 160));
@@ -108,50 +112,6 @@ pub fn summarize(library: &Library, model_args: &ModelArgs, file: &Path, json: b
     } else {
         println!();
         eprintln!("[{} passages, {} model calls, {:.1} s]", summary.passages, summary.calls, summary.seconds);
-    }
-    Ok(())
-}
-
-pub fn eval_qa(model_args: &ModelArgs, set: &QaSetArgs, followups: usize, ask: AskOptions, json: bool) -> Result<()> {
-    let mut model = load(model_args)?;
-    let work = crate::eval_cmd::WorkDir::new(set.work.as_deref())?;
-    let options = QaOptions {
-        docs: set.docs.clone(),
-        questions: set.questions.clone(),
-        limit: set.limit,
-        holdout: set.holdout,
-        work_dir: work.path().to_path_buf(),
-        library: set.library(),
-        ask,
-        followups,
-    };
-    let report = evaluate(&mut model, &options, &mut |done, total| {
-        eprint!("\r{done}/{total} questions");
-        let _ = std::io::stderr().flush();
-    })?;
-    eprintln!();
-    if json {
-        print_json(&report);
-        return Ok(());
-    }
-    let a = &report.answerable;
-    println!("{} with {}: {} questions", report.model, report.embedder, a.questions);
-    println!(
-        "context_hit {:.3}  cited_hit {:.3}  answer_hit {:.3}  refused {:.3}  dropped citations {}",
-        a.context_hit, a.cited_hit, a.answer_hit, a.refused, a.dropped_citations
-    );
-    println!(
-        "latency median {:.1} s, p95 {:.1} s; first token median {:.1} s, p95 {:.1} s; prompt {} tokens (median)",
-        a.latency_median, a.latency_p95, a.first_token_median, a.first_token_p95, a.prompt_tokens_median
-    );
-    if let Some(u) = &report.unanswerable {
-        println!("unanswerable (documents not indexed): {} questions, refused {:.3}", u.questions, u.refused);
-    }
-    if let Some(f) = &report.followups {
-        println!(
-            "follow-ups ({} pairs), document in the top 5 by rewrite: {:?}; rewrite seconds {:?}",
-            f.pairs, f.context_hit, f.rewrite_seconds
-        );
     }
     Ok(())
 }

@@ -1,11 +1,14 @@
 //! `folio eval retrieval`: BEIR-style retrieval evaluation through the product's own path;
+//! `folio eval qa`: cited answers scored as the field scores them;
 //! `folio eval gate`: calibration of the answers' relevance gate.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use folio::answer::AskOptions;
+use folio::eval::qa::QaOptions;
 use folio::eval::retrieval::{evaluate, load_beir, load_doc_questions, EvalOptions, RetrievalReport};
 use folio::library::LibraryOptions;
 use folio::SearchMode;
@@ -52,6 +55,24 @@ pub enum EvalCommand {
         /// One relevance line for every question instead of the gate's own (`folio eval gate`)
         #[arg(long)]
         min_similarity: Option<f32>,
+        /// How the model is asked: sentence, short, short-example or short-examples
+        #[arg(long, default_value = "short-example")]
+        prompt: folio::answer::PromptStyle,
+        /// Which language answers are written in: sources (the sources' when they all share one
+        /// other than the question's) or question
+        #[arg(long, default_value = "sources")]
+        answer_in: folio::answer::AnswerIn,
+        /// Give the model the paragraph that holds the answer instead of retrieving (the model's
+        /// ceiling; no documents are held out)
+        #[arg(long)]
+        gold_context: bool,
+        /// Questions file whose answers (joined by id) are accepted too: the documents' language's
+        /// answers when the questions are in another
+        #[arg(long)]
+        also_accept: Option<PathBuf>,
+        /// Write one JSON line per question (question, answers, answer, sources, scores, timings)
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[command(flatten)]
         model: crate::llm_cmd::ModelArgs,
     },
@@ -91,10 +112,27 @@ pub fn run(command: &EvalCommand, json: bool) -> Result<()> {
         EvalCommand::Retrieval { corpus, queries, qrels, docs, questions, embedder, mode, work } => {
             (corpus, queries, qrels, docs, questions, embedder, mode, work)
         }
-        EvalCommand::Qa { set, followups, source_tokens, min_similarity, model } => {
-            let ask =
-                AskOptions { source_tokens: *source_tokens, min_similarity: *min_similarity, ..AskOptions::default() };
-            return crate::ask_cmd::eval_qa(model, set, *followups, ask, json);
+        EvalCommand::Qa {
+            set,
+            followups,
+            source_tokens,
+            min_similarity,
+            prompt,
+            answer_in,
+            gold_context,
+            also_accept,
+            out,
+            model,
+        } => {
+            let ask = AskOptions {
+                source_tokens: *source_tokens,
+                min_similarity: *min_similarity,
+                prompt: *prompt,
+                answer_in: *answer_in,
+                ..AskOptions::default()
+            };
+            let extra = QaExtras { followups: *followups, gold_context: *gold_context, also_accept, out };
+            return eval_qa(model, set, extra, ask, json);
         }
         EvalCommand::Gate { set } => return gate(set, json),
     };
@@ -190,8 +228,15 @@ impl WorkDir {
 fn gate(args: &QaSetArgs, json: bool) -> Result<()> {
     let work = WorkDir::new(args.work.as_deref())?;
     eprintln!("indexing {} less {} held-out documents…", args.docs.display(), args.holdout);
-    let set =
-        folio::eval::qa::prepare(&args.docs, &args.questions, args.limit, args.holdout, work.path(), args.library())?;
+    let set = folio::eval::qa::prepare(
+        &args.docs,
+        &args.questions,
+        args.limit,
+        args.holdout,
+        work.path(),
+        args.library(),
+        true,
+    )?;
     let report = folio::eval::gate::evaluate(&set)?;
     if json {
         crate::output::print_json(&report);
@@ -215,6 +260,95 @@ fn gate(args: &QaSetArgs, json: bool) -> Result<()> {
     println!("\none line for all: {:>9} {:>18} {:>20}", "threshold", "answerable passed", "unanswerable stopped");
     for p in &report.sweep {
         println!("{:>28.2} {:>18.3} {:>20.3}", p.threshold, p.answerable_passed, p.unanswerable_stopped);
+    }
+    Ok(())
+}
+
+/// What `eval qa` adds to the question set.
+struct QaExtras<'a> {
+    followups: usize,
+    gold_context: bool,
+    also_accept: &'a Option<PathBuf>,
+    out: &'a Option<PathBuf>,
+}
+
+fn eval_qa(
+    model_args: &crate::llm_cmd::ModelArgs,
+    set: &QaSetArgs,
+    extra: QaExtras,
+    ask: AskOptions,
+    json: bool,
+) -> Result<()> {
+    let mut model = crate::llm_cmd::load(model_args)?;
+    let work = WorkDir::new(set.work.as_deref())?;
+    let options = QaOptions {
+        docs: set.docs.clone(),
+        questions: set.questions.clone(),
+        limit: set.limit,
+        holdout: set.holdout,
+        work_dir: work.path().to_path_buf(),
+        library: set.library(),
+        ask,
+        followups: extra.followups,
+        gold_context: extra.gold_context,
+        also_accept: extra.also_accept.clone(),
+    };
+    let mut out = match extra.out {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let mut write_error = None;
+    let report = folio::eval::qa::evaluate(
+        &mut model,
+        &options,
+        &mut |done, total| {
+            eprint!("\r{done}/{total} questions");
+            let _ = std::io::stderr().flush();
+        },
+        &mut |record| {
+            if let Some(out) = out.as_mut() {
+                let line = serde_json::to_string(record).expect("a record serialises");
+                if let Err(e) = writeln!(out, "{line}") {
+                    write_error.get_or_insert(e);
+                }
+            }
+        },
+    )?;
+    eprintln!();
+    if let Some(mut out) = out {
+        out.flush()?;
+    }
+    if let Some(e) = write_error {
+        bail!("writing the per-question records failed: {e}");
+    }
+    if json {
+        crate::output::print_json(&report);
+        return Ok(());
+    }
+    let a = &report.answerable;
+    let context = if report.gold_context { "gold paragraph" } else { "retrieval" };
+    println!(
+        "{} with {}, prompt {:?}, {context}: {} questions",
+        report.model, report.embedder, report.prompt, a.questions
+    );
+    println!(
+        "exact_match {:.3}  f1 {:.3}  contains {:.3}  refused {:.3}  cited_gold {:.3}  context_hit {:.3}  in_language {:.3}  dropped citations {}",
+        a.exact_match, a.f1, a.answer_hit, a.refused, a.cited_hit, a.context_hit, a.in_language, a.dropped_citations
+    );
+    println!(
+        "latency median {:.1} s, p95 {:.1} s; first token median {:.1} s, p95 {:.1} s; prompt {} tokens (median)",
+        a.latency_median, a.latency_p95, a.first_token_median, a.first_token_p95, a.prompt_tokens_median
+    );
+    if let Some(u) = &report.unanswerable {
+        println!("unanswerable (documents not indexed): {} questions, refused {:.3}", u.questions, u.refused);
+    }
+    if let Some(f) = &report.followups {
+        println!(
+            "follow-ups ({} pairs), document in the top 5 by rewrite: {:?}; rewrite seconds {:?}",
+            f.pairs, f.context_hit, f.rewrite_seconds
+        );
     }
     Ok(())
 }
