@@ -164,7 +164,7 @@ fn a_model_refusal_reads_as_the_apps_sentence_with_the_closest_passages() {
     // Past the gate whatever the similarity: the model itself must find no answer. The prompt
     // that also shows a refused question, since with the default one this 0.5B model answers
     // from unrelated text (the answers issue's figures); what is tested is what follows a refusal.
-    let asked = AskOptions { min_similarity: Some(-1.0), prompt: PromptStyle::ShortExamples, ..options() };
+    let asked = AskOptions { min_similarity: Some(-1.0), prompt: Some(PromptStyle::ShortExamples), ..options() };
     for (question, sentence) in [
         ("Which team won the football World Cup in 1998?", "I could not find this in your documents."),
         (
@@ -187,14 +187,22 @@ fn a_stopped_answer_says_so_and_keeps_what_was_written() {
     let tmp = tempfile::tempdir().unwrap();
     let docs = tmp.path().join("docs");
     std::fs::create_dir(&docs).unwrap();
-    write(&docs, "bees.txt", "Honey bees tell each other where flowers are by dancing on the comb.");
+    write(
+        &docs,
+        "bees.txt",
+        "Honey bees tell each other where flowers are by dancing on the comb. The round dance says that \
+         flowers are close to the hive. The waggle dance gives the direction and the distance of flowers \
+         further away. A colony holds tens of thousands of workers and a single queen.",
+    );
     let library = open(&tmp.path().join("lib"), E5);
     index(&library, &[&docs]);
 
     let cancel = AtomicBool::new(false);
     let mut streamed = String::new();
+    // A question whose answer runs past its first sentence, so there is something left to stop.
+    let question = "Describe everything the documents say about how honey bees communicate, in detail.";
     let answer = library
-        .ask(&mut model(), "How do honey bees communicate?", &options(), &cancel, &mut |event| {
+        .ask(&mut model(), question, &options(), &cancel, &mut |event| {
             if let folio::answer::AskEvent::Text(text) = event {
                 streamed.push_str(&text);
                 // Stop after the first words, as the stop button does.

@@ -31,7 +31,8 @@ pub fn compose(
         AnswerIn::Sources => prompt::answer_language(answer.language, &sources),
         AnswerIn::Question => answer.language,
     };
-    let messages = prompt::messages(history, 2, &sources, question, language, options.prompt);
+    let style = super::prompt_style(model, options);
+    let messages = prompt::messages(history, 2, &sources, question, language, style);
     let generate =
         GenerateOptions { max_tokens: options.max_answer_tokens, sampling: options.sampling.clone(), stop: vec![] };
     // The first sentence is held back until it is whole: if it is a refusal, generation stops
@@ -60,7 +61,7 @@ pub fn compose(
 
     let (_, marked, dropped) = citations::extract(generation.text.trim(), sources.len());
     answer.dropped_citations = dropped;
-    let example_copied = options.prompt.has_example() && prompt::copies_example(&marked, &sources);
+    let example_copied = style.has_example() && prompt::copies_example(&marked, &sources);
     if opening.refused || (!answer.stopped && (example_copied || language::is_refusal(&marked))) {
         // The model's own wording of a refusal is often broken (and in the sources' language);
         // the reader gets the app's sentence in the question's language, and the passages that

@@ -50,8 +50,8 @@ pub struct AskOptions {
     /// embedder's default.
     pub similarity_margin: Option<f32>,
     pub sampling: SamplingOptions,
-    /// How the model is asked to answer.
-    pub prompt: PromptStyle,
+    /// How the model is asked to answer; `None`: the style for the model's size (`prompt_style`).
+    pub prompt: Option<PromptStyle>,
     /// Which language the answer is written in.
     pub answer_in: AnswerIn,
 }
@@ -68,7 +68,7 @@ impl Default for AskOptions {
             min_similarity: None,
             similarity_margin: None,
             sampling: SamplingOptions { repeat_penalty: 1.05, ..SamplingOptions::greedy() },
-            prompt: PromptStyle::default(),
+            prompt: None,
             answer_in: AnswerIn::default(),
         }
     }
@@ -208,6 +208,14 @@ impl Answer {
     }
 }
 
+/// The prompt style for this answer: the one asked for, or the one for the model.
+pub fn prompt_style(model: &LocalModel, options: &AskOptions) -> PromptStyle {
+    options.prompt.unwrap_or_else(|| {
+        let bytes = std::fs::metadata(&model.path).map(|m| m.len()).unwrap_or(0);
+        PromptStyle::for_model_file(bytes)
+    })
+}
+
 /// A source as a citation of it.
 fn citation(s: &Source) -> Citation {
     Citation {
@@ -282,7 +290,7 @@ impl Library {
         language: Language,
         options: &AskOptions,
     ) -> Result<Vec<Source>> {
-        let frame = prompt::messages(history, 2, &[], question, language, options.prompt);
+        let frame = prompt::messages(history, 2, &[], question, language, prompt_style(model, options));
         let frame_tokens = model.encode_prompt(&model.render(&frame)?).len();
         // A margin for the template's own tokens.
         let room = model.context_length().saturating_sub(options.max_answer_tokens + frame_tokens + 64);

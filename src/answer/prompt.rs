@@ -5,7 +5,7 @@ use super::packing::Source;
 use crate::llm::Message;
 
 /// How the model is asked to answer. `folio eval qa --prompt` measures them against each other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PromptStyle {
     /// The fact in a sentence (the first design).
@@ -13,13 +13,28 @@ pub enum PromptStyle {
     /// The fact first in a few words, then at most one sentence of support.
     Short,
     /// `Short`, with one worked exchange in the answer's language before the question.
-    #[default]
     ShortExample,
     /// `ShortExample`, with a second exchange that shows a refusal.
     ShortExamples,
 }
 
+/// Model files up to this size get `Short`, larger ones `ShortExample`.
+const SMALL_MODEL_BYTES: u64 = 800 << 20;
+
 impl PromptStyle {
+    /// The style that measured best for a model of this size (XQuAD, 40 answerable and 20 held-out
+    /// questions a set): qwen2.5-0.5b (a 491 MB file) copies a worked example's shape without its
+    /// judgement (it answers held-out questions from unrelated text, even with the example's own
+    /// fact), so it is asked without one; qwen2.5-1.5b (1.1 GB) follows it and answers in a few
+    /// exact words.
+    pub fn for_model_file(bytes: u64) -> PromptStyle {
+        if bytes <= SMALL_MODEL_BYTES {
+            PromptStyle::Short
+        } else {
+            PromptStyle::ShortExample
+        }
+    }
+
     /// Whether the prompt shows the worked answer example.
     pub fn has_example(self) -> bool {
         matches!(self, PromptStyle::ShortExample | PromptStyle::ShortExamples)
@@ -96,14 +111,18 @@ fn example(language: Language) -> [Message; 2] {
     [Message::new("user", format!("Sources:\n\n{source}\n\nQuestion: {question}")), Message::new("assistant", answer)]
 }
 
-/// The fact of the worked example, in both languages' versions of it.
-const EXAMPLE_FACT: &str = "209";
+/// What only the worked example says, in both languages' versions of it (lower case).
+const EXAMPLE_MARKS: &[&str] =
+    &["209", "seven million", "7 million", "amazon", "семи миллионов", "7 миллионов", "амазонк"];
 
-/// Whether an answer repeats the worked example's fact that none of the real sources holds: a
-/// small model given sources without the answer sometimes answers the example's question instead
-/// (XQuAD, held-out Russian questions: 1 in 20). Such an answer is no answer.
+/// Whether an answer repeats something of the worked example that none of the real sources
+/// holds: given sources without the answer, a model sometimes answers from the example instead
+/// (XQuAD held-out questions: qwen2.5-0.5b gave the example's "209 thousand cubic metres",
+/// qwen2.5-1.5b "about 7 million square kilometres"). Such an answer is no answer.
 pub fn copies_example(answer: &str, sources: &[Source]) -> bool {
-    answer.contains(EXAMPLE_FACT) && !sources.iter().any(|s| s.text.contains(EXAMPLE_FACT))
+    let answer = answer.to_lowercase();
+    let sources: Vec<String> = sources.iter().map(|s| s.text.to_lowercase()).collect();
+    EXAMPLE_MARKS.iter().any(|mark| answer.contains(mark) && !sources.iter().any(|s| s.contains(mark)))
 }
 
 /// How a source is introduced to the model.
@@ -238,10 +257,19 @@ mod tests {
         assert!(copies_example(copied, std::slice::from_ref(&unrelated)));
         assert!(!copies_example(copied, &[unrelated.clone(), holding]));
         assert!(!copies_example("308 points [1].", &[unrelated]));
-        // The example's answer carries the fact it is checked by, in both languages.
+        assert!(copies_example("About 7 million square kilometres [1].", &[source("Rivers of Europe.")]));
+        // The example itself carries marks it is checked by, in both languages.
         for language in [Language::English, Language::Russian] {
-            assert!(example(language)[1].content.contains(EXAMPLE_FACT));
+            let shown = example(language).map(|m| m.content.to_lowercase()).concat();
+            assert!(EXAMPLE_MARKS.iter().filter(|m| shown.contains(*m)).count() >= 3, "{language:?}");
         }
+    }
+
+    #[test]
+    fn small_models_are_asked_without_the_example() {
+        assert_eq!(PromptStyle::for_model_file(491 << 20), PromptStyle::Short);
+        assert_eq!(PromptStyle::for_model_file(1117 << 20), PromptStyle::ShortExample);
+        assert!(!PromptStyle::Short.has_example() && PromptStyle::ShortExample.has_example());
     }
 
     #[test]

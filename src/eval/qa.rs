@@ -255,7 +255,7 @@ pub fn evaluate(
     Ok(QaReport {
         model: model.name.clone(),
         embedder: library.embedder().id().to_string(),
-        prompt: options.ask.prompt,
+        prompt: crate::answer::prompt_style(model, &options.ask),
         answer_in: options.ask.answer_in,
         gold_context: options.gold_context,
         answerable: answerable_scores,

@@ -55,9 +55,10 @@ pub enum EvalCommand {
         /// One relevance line for every question instead of the gate's own (`folio eval gate`)
         #[arg(long)]
         min_similarity: Option<f32>,
-        /// How the model is asked: sentence, short, short-example or short-examples
-        #[arg(long, default_value = "short-example")]
-        prompt: folio::answer::PromptStyle,
+        /// How the model is asked: sentence, short, short-example or short-examples (default:
+        /// the style for the model's size)
+        #[arg(long)]
+        prompt: Option<folio::answer::PromptStyle>,
         /// Which language answers are written in: sources (the sources' when they all share one
         /// other than the question's) or question
         #[arg(long, default_value = "sources")]
