@@ -129,12 +129,7 @@ impl Opening {
 /// Whether `text` holds a whole first sentence: a line break, a citation marker closed, or a stop
 /// followed by a space.
 fn first_sentence_done(text: &str) -> bool {
-    let text = text.trim_start();
-    text.contains('\n')
-        || text.contains(']')
-        || text.char_indices().any(|(i, c)| {
-            matches!(c, '.' | '!' | '?' | '…') && text[i + c.len_utf8()..].starts_with(char::is_whitespace)
-        })
+    text.contains(']') || language::first_sentence(text).len() < text.trim_start().len()
 }
 
 #[cfg(test)]

@@ -105,8 +105,9 @@ const REFUSALS: &[&str] = &[
     "не говорится",
 ];
 
-/// The text up to the first sentence end or line break.
-fn first_sentence(text: &str) -> &str {
+/// The text up to the first sentence end (a stop followed by a space) or line break, leading
+/// space left out.
+pub(super) fn first_sentence(text: &str) -> &str {
     let text = text.trim_start();
     let end = text
         .char_indices()
