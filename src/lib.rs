@@ -9,6 +9,7 @@ pub mod eval;
 pub mod failpoint;
 pub mod ingest;
 pub mod library;
+pub mod machine;
 pub mod models;
 pub mod progress;
 pub mod search;

@@ -6,7 +6,7 @@
 use std::sync::atomic::AtomicBool;
 
 use super::prompt::AnswerIn;
-use super::{citation, citations, language, lead, prompt, Answer, AskEvent, AskOptions, Source};
+use super::{citation, citations, language, lead, prompt, translate, Answer, AskEvent, AskOptions, Source};
 use crate::error::Result;
 use crate::llm::session::{Flow, StopReason};
 use crate::llm::{GenerateOptions, LocalModel};
@@ -27,10 +27,16 @@ pub fn compose(
     events: &mut dyn FnMut(AskEvent),
     answer: &mut Answer,
 ) -> Result<()> {
+    let started = std::time::Instant::now();
     let language = match options.answer_in {
-        AnswerIn::Sources => prompt::answer_language(answer.language, &sources),
+        AnswerIn::Sources | AnswerIn::Translate => prompt::answer_language(answer.language, &sources),
         AnswerIn::Question => answer.language,
     };
+    // Written in another language than the question's, the answer is translated before the reader
+    // sees it: the first pass streams nothing.
+    let translate_to =
+        (options.answer_in == AnswerIn::Translate && language != answer.language).then_some(answer.language);
+    let stream = translate_to.is_none();
     let style = super::prompt_style(model, options);
     let messages = prompt::messages(history, 2, &sources, question, language, style);
     let generate =
@@ -42,7 +48,9 @@ pub fn compose(
         Held::Waiting => Flow::Continue,
         Held::Refusal => Flow::Halt,
         Held::Release(text) => {
-            events(AskEvent::Text(text));
+            if stream {
+                events(AskEvent::Text(text));
+            }
             Flow::Continue
         }
     })?;
@@ -51,7 +59,7 @@ pub fn compose(
         // Ended (or was stopped) within its first sentence: that is the whole answer.
         if !answer.stopped && language::is_refusal(&generation.text) {
             opening.refused = true;
-        } else {
+        } else if stream {
             events(AskEvent::Text(generation.text.clone()));
         }
     }
@@ -69,7 +77,7 @@ pub fn compose(
         answer.refused = true;
         answer.text = answer.language.not_found().to_string();
         answer.closest = sources.iter().take(CLOSEST).map(citation).collect();
-        if opening.refused {
+        if opening.refused || !stream {
             events(AskEvent::Text(answer.text.clone()));
         }
     } else {
@@ -81,8 +89,41 @@ pub fn compose(
         answer.citations = cited.iter().filter_map(|n| sources.get(n - 1)).map(citation).collect();
         answer.lead = lead::lead(&text);
         answer.text = text;
+        if let Some(to) = translate_to.filter(|_| !answer.stopped) {
+            translate_answer(model, answer, to, sources.len(), started, cancel, events)?;
+        }
     }
     answer.sources = sources;
+    Ok(())
+}
+
+/// Replaces the answer's text with its translation into `to`, streamed; when the model gives no
+/// usable translation the reader gets the original (a number, a name, or a failed pass).
+fn translate_answer(
+    model: &mut LocalModel,
+    answer: &mut Answer,
+    to: language::Language,
+    sources: usize,
+    started: std::time::Instant,
+    cancel: &AtomicBool,
+    events: &mut dyn FnMut(AskEvent),
+) -> Result<()> {
+    let first_pass = started.elapsed().as_secs_f64();
+    match translate::translate(model, &answer.text, to, cancel, &mut |piece| events(AskEvent::Text(piece.to_string())))?
+    {
+        Some(translation) => {
+            answer.translated_from = Some(answer.text.clone());
+            let (_, text, _) = citations::extract(&translation.text, sources);
+            answer.lead = lead::lead(&text);
+            answer.text = text;
+            answer.first_token_seconds = first_pass + translation.first_token_seconds;
+            answer.generated_tokens += translation.generated_tokens;
+        }
+        None => {
+            answer.first_token_seconds = started.elapsed().as_secs_f64();
+            events(AskEvent::Text(answer.text.clone()));
+        }
+    }
     Ok(())
 }
 

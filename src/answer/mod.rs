@@ -11,6 +11,7 @@ pub mod packing;
 mod prompt;
 pub mod rewrite;
 pub mod summarize;
+mod translate;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -29,6 +30,11 @@ pub use language::Language;
 pub use packing::Source;
 pub use prompt::{AnswerIn, PromptStyle};
 pub use rewrite::Rewrite;
+
+/// Tokens of sources an answer reads by default (see `AskOptions::source_tokens`). 600 answered as
+/// well as 1500 on XQuAD (the answer's paragraph is almost always the best passage) and halves the
+/// time to the first word: `scripts/eval-answers --source-tokens 600|1500`, figures in CHANGELOG.
+pub const DEFAULT_SOURCE_TOKENS: usize = 600;
 
 #[derive(Debug, Clone)]
 pub struct AskOptions {
@@ -62,7 +68,7 @@ impl Default for AskOptions {
             chat_id: None,
             persist: true,
             retrieve_k: 24,
-            source_tokens: 1500,
+            source_tokens: DEFAULT_SOURCE_TOKENS,
             max_answer_tokens: 256,
             rewrite: Rewrite::Heuristic,
             min_similarity: None,
@@ -158,6 +164,9 @@ pub struct Answer {
     pub total_seconds: f64,
     pub prompt_tokens: usize,
     pub generated_tokens: usize,
+    /// The answer as the model first wrote it, in its sources' language, when `text` is its
+    /// translation into the question's (`AnswerIn::Translate`).
+    pub translated_from: Option<String>,
 }
 
 /// What an answer reports while it is being made.
@@ -204,6 +213,7 @@ impl Answer {
             total_seconds: 0.0,
             prompt_tokens: 0,
             generated_tokens: 0,
+            translated_from: None,
         }
     }
 }

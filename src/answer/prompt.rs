@@ -156,6 +156,9 @@ pub enum AnswerIn {
     Sources,
     /// Always the question's.
     Question,
+    /// Written in the sources' language (as `Sources`), then translated into the question's by a
+    /// second pass when the two differ.
+    Translate,
 }
 
 impl std::str::FromStr for AnswerIn {
@@ -164,7 +167,8 @@ impl std::str::FromStr for AnswerIn {
         match s {
             "sources" => Ok(AnswerIn::Sources),
             "question" => Ok(AnswerIn::Question),
-            other => Err(format!("unknown answer language rule {other:?} (sources, question)")),
+            "translate" => Ok(AnswerIn::Translate),
+            other => Err(format!("unknown answer language rule {other:?} (sources, question, translate)")),
         }
     }
 }

@@ -36,7 +36,7 @@ pub struct LlmBench {
 }
 
 /// A prompt of exactly `n` tokens from varied English text.
-fn prompt_tokens(model: &LocalModel, n: usize) -> Vec<u32> {
+pub(crate) fn prompt_tokens(model: &LocalModel, n: usize) -> Vec<u32> {
     let text = include_str!("../../assets/sample/honeybees.txt").repeat(1 + n / 100);
     let mut ids = model.tokenizer.encode(&text, false, false);
     ids.truncate(n);

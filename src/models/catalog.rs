@@ -15,6 +15,19 @@ pub struct CatalogModel {
     /// Where to download the file from when online; `None`: installed by scripts/fetch-models.
     pub url: Option<String>,
     pub description: String,
+    /// Weights in the model (for predicting its speed from a measured one).
+    #[serde(default)]
+    pub parameters: Option<u64>,
+    /// Memory the model needs at a 4096-token context.
+    #[serde(default)]
+    pub ram_bytes: Option<u64>,
+    /// Languages it reads and writes well (ISO 639-1).
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// Its rung on the ladder of answering models (higher answers better); `None`: never picked
+    /// automatically.
+    #[serde(default)]
+    pub ladder: Option<u32>,
     #[serde(default)]
     pub installed: bool,
 }

@@ -85,6 +85,7 @@ export class SettingsDialog {
   private readonly context: HTMLInputElement;
   private readonly temperature: HTMLInputElement;
   private readonly status: HTMLElement;
+  private readonly modelReason: HTMLElement;
   private returnFocus: HTMLElement | null = null;
 
   constructor(private readonly app: App) {
@@ -98,6 +99,7 @@ export class SettingsDialog {
     this.embedder = h("select", { id: "setting-embedder", "data-testid": "setting-embedder" });
     this.context = h("input", { id: "setting-context", "data-testid": "setting-context", type: "number", min: CONTEXT_MIN, max: CONTEXT_MAX, step: 256, required: true, inputmode: "numeric" });
     this.temperature = h("input", { id: "setting-temperature", "data-testid": "setting-temperature", type: "number", min: 0, max: TEMPERATURE_MAX, step: 0.05, required: true, inputmode: "decimal" });
+    this.modelReason = h("p", { id: "setting-model-reason", class: "hint", "data-testid": "setting-model-reason" });
     this.status = h("p", { id: "settings-status", class: "form-status", role: "status", "data-testid": "settings-status" });
     const save = h("button", { type: "submit", id: "settings-save", "data-testid": "settings-save", class: "primary" }, "Save");
     const cancel = h("button", { type: "button", id: "settings-cancel", "data-testid": "settings-cancel" }, "Close");
@@ -107,6 +109,7 @@ export class SettingsDialog {
       { id: "settings-form", novalidate: true },
       h("h2", { id: "settings-heading" }, "Settings"),
       field("Model", this.model),
+      this.modelReason,
       field("Device", this.device, "Automatic uses the GPU when one is usable."),
       field("Embedder", this.embedder, "Changing it re-embeds the whole library."),
       field("Context size (tokens)", this.context, "Larger fits more passages but needs more memory."),
@@ -174,6 +177,7 @@ export class SettingsDialog {
     const s = this.app.store.get().settings;
     if (!s) return;
     this.fillModelLists();
+    this.modelReason.textContent = s.model_reason ?? "";
     this.device.value = s.device;
     this.context.value = String(s.context);
     this.temperature.value = String(s.temperature);

@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { embedderChoices, modelChoices, parseSettings } from "../src/settings";
-import { defaultHandlers, modelsView, mountWindow, q, resetDom, settingsFixture, settle, tid } from "./helpers";
+import { appState, defaultHandlers, modelsView, mountWindow, q, resetDom, settingsFixture, settle, tid } from "./helpers";
 import type { Settings } from "../src/ipc";
 
 afterEach(() => resetDom());
 
 describe("settings dialog", () => {
   it("round-trips get_settings -> form -> set_settings", async () => {
-    let stored: Settings = settingsFixture({ device: "cpu", context: 8192, temperature: 0.7 });
+    const reason = "Qwen2.5 1.5B Instruct is the best installed model that answers within 4 s here.";
+    let stored: Settings = settingsFixture({ device: "cpu", context: 8192, temperature: 0.7, model_reason: reason });
     const { calls, ui } = await mountWindow(defaultHandlers({
       get_settings: () => stored,
       set_settings: (a) => {
@@ -19,6 +20,8 @@ describe("settings dialog", () => {
     await settle();
     expect(ui.settings.isOpen()).toBe(true);
     expect(ui.settings.values()).toEqual({ model: "qwen2.5-1.5b-instruct", device: "cpu", embedder: "multilingual-e5-small", context: "8192", temperature: "0.7" });
+    // Why this model: the engine's first-start choice, as the shell keeps it.
+    expect(q(tid("setting-model-reason")).textContent).toBe(reason);
     // The not-downloaded embedder is listed but cannot be picked.
     const mini = q<HTMLOptionElement>(`${tid("setting-embedder")} option[value="all-minilm-l6-v2"]`);
     expect(mini.disabled).toBe(true);
@@ -38,6 +41,13 @@ describe("settings dialog", () => {
     q<HTMLButtonElement>(tid("open-settings")).click();
     await settle();
     expect(ui.settings.values()).toMatchObject({ device: "gpu", context: "16384", temperature: "0.1" });
+  });
+
+  it("shows a problem found at start once, as an error that stays", async () => {
+    const problem = "The settings file settings.toml is damaged; it was kept as settings.toml.damaged.";
+    await mountWindow(defaultHandlers({ app_state: () => appState({ startup_problems: [problem] }) }));
+    const shown = [...document.querySelectorAll(tid("notice-error"))].map((n) => n.textContent);
+    expect(shown.filter((t) => t?.includes(problem))).toHaveLength(1);
   });
 
   it("refuses bad numbers without calling the shell", async () => {

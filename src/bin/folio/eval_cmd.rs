@@ -50,7 +50,7 @@ pub enum EvalCommand {
         #[arg(long, default_value_t = 0)]
         followups: usize,
         /// Tokens of sources packed into the prompt at most
-        #[arg(long, default_value_t = 1500)]
+        #[arg(long, default_value_t = folio::answer::DEFAULT_SOURCE_TOKENS)]
         source_tokens: usize,
         /// One relevance line for every question instead of the gate's own (`folio eval gate`)
         #[arg(long)]
@@ -60,7 +60,8 @@ pub enum EvalCommand {
         #[arg(long)]
         prompt: Option<folio::answer::PromptStyle>,
         /// Which language answers are written in: sources (the sources' when they all share one
-        /// other than the question's) or question
+        /// other than the question's), question, or translate (the sources', then translated into
+        /// the question's)
         #[arg(long, default_value = "sources")]
         answer_in: folio::answer::AnswerIn,
         /// Give the model the paragraph that holds the answer instead of retrieving (the model's

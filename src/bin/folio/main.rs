@@ -4,6 +4,7 @@ mod ask_cmd;
 mod eval_cmd;
 mod index_cmd;
 mod llm_cmd;
+mod models_cmd;
 mod output;
 
 use std::path::PathBuf;
@@ -110,6 +111,11 @@ enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+    /// The model catalog, and which model this machine should run
+    Models {
+        #[command(subcommand)]
+        what: models_cmd::ModelsCommand,
+    },
     /// Evaluate on public datasets
     Eval {
         #[command(subcommand)]
@@ -199,6 +205,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Eval { what } => eval_cmd::run(what, cli.json),
+        Command::Models { what } => models_cmd::run(what, cli.json),
         Command::Ask { question, chat, rewrite, model } => {
             ask_cmd::ask(&open(&cli, None)?, model, question, *chat, *rewrite, cli.json)
         }
