@@ -134,6 +134,17 @@ fn a_follow_up_retrieves_the_document_of_the_conversation() {
     assert_eq!(name(&second.sources[0].path), "bees.txt", "{:?}", second.sources);
     assert_eq!(library.chat_history(chat).unwrap().len(), 2);
 
+    // The chat exported by the engine (the window only picks the path): both turns, their sources.
+    let exported = tmp.path().join("chat.md");
+    library.export_chat(chat, &exported).unwrap();
+    let markdown = std::fs::read_to_string(&exported).unwrap();
+    assert!(markdown.contains("**You:** How do honey bees communicate?"), "{markdown}");
+    assert!(
+        markdown.contains("**You:** How long do their workers live?") && markdown.contains("bees.txt"),
+        "{markdown}"
+    );
+    assert!(library.export_chat(chat, std::path::Path::new("chat.md")).is_err(), "a relative path is refused");
+
     // The same question outside the conversation goes to the ants: the difference is the follow-up.
     let alone = ask(&library, "How long do their workers live?", &options());
     assert_eq!(name(&alone.sources[0].path), "ants.txt", "{:?}", alone.sources);

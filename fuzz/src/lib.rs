@@ -42,3 +42,22 @@ pub fn chunk(data: &[u8]) {
         assert_eq!(span, chunk.text);
     }
 }
+
+/// A GGUF model file as the app loads one: header, hyperparameters, tokenizer, the native
+/// decoder and one step of it. Errors are fine; a panic or an abort is a missing check.
+pub fn gguf(data: &[u8]) {
+    use folio::llm::decoder::{open_decoder, DeviceChoice};
+    use folio::llm::gguf::GgufFile;
+    use folio::llm::native::config::Config;
+    use folio::llm::tokenizer::Tokenizer;
+    // The loader maps a file: one per process, rewritten for every input.
+    let path = std::env::temp_dir().join(format!("folio-fuzz-{}.gguf", std::process::id()));
+    std::fs::write(&path, data).expect("the temporary directory is writable");
+    let Ok(file) = GgufFile::open(&path) else { return };
+    if Config::from_gguf(&file).is_err() || Tokenizer::from_gguf(&file).is_err() {
+        return;
+    }
+    if let Ok(mut decoder) = open_decoder(&file, DeviceChoice::Cpu, 64) {
+        let _ = decoder.forward(&[0, 1]);
+    }
+}

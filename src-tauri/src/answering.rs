@@ -1,49 +1,47 @@
 //! Loading the answering model and answering questions, off the window's thread.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use folio::answer::{AskEvent, AskOptions};
 use folio::llm::sampling::SamplingOptions;
-use folio::llm::{resolve_model, LoadOptions, LocalModel};
+use folio::llm::LoadOptions;
 use tauri::{AppHandle, Emitter, Manager};
 
-use crate::state::Shell;
+use crate::state::{lock, ModelSlot, Shell};
 use crate::views::{AnswerEvent, ModelStateEvent};
 
-/// Loads the model the settings name (or the best installed one) in the background.
+/// Loads the model the settings name in the background. The engine decides what happens on the
+/// first start (it measures this machine and picks) and when the named model cannot be loaded (the
+/// best other installed one); the settings keep the outcome and its reason, which Settings shows.
 pub fn load_model(app: &AppHandle) {
     let handle = app.clone();
     std::thread::spawn(move || {
         let shell = handle.state::<Arc<Shell>>();
-        let mut settings = shell.settings.lock().unwrap().clone();
-        if settings.model.is_none() {
-            let installed = folio::models::catalog::installed_decoders();
-            let preferred = ["qwen2.5-0.5b-instruct", "smollm2-135m-instruct"];
-            settings.model = preferred
-                .iter()
-                .map(|s| s.to_string())
-                .find(|p| installed.contains(p))
-                .or_else(|| installed.first().cloned());
-            if settings.model.is_some() {
-                let _ = settings.save();
-                *shell.settings.lock().unwrap() = settings.clone();
-            }
-        }
-        let mut slot = shell.model.lock().unwrap();
-        slot.model = None;
-        slot.loaded = None;
-        slot.error = None;
-        if let Some(id) = settings.model.clone() {
-            let options = LoadOptions { device: settings.device_choice(), context: settings.context };
-            match resolve_model(&id).and_then(|path| LocalModel::load(&path, &options)) {
-                Ok(model) => {
-                    tracing::info!("model {id} loaded on {}", model.device_name());
-                    slot.model = Some(model);
-                    slot.loaded = Some(id);
+        let settings = lock(&shell.settings).clone();
+        let options = LoadOptions { device: settings.device_choice(), context: settings.context };
+        let mut slot = lock(&shell.model);
+        *slot = ModelSlot::default();
+        match folio::models::startup::load_for_answering(settings.model.as_deref(), &options) {
+            Ok(Some(loaded)) => {
+                tracing::info!("model {} loaded on {}", loaded.id, loaded.model.device_name());
+                if let Some(reason) = loaded.reason {
+                    let mut saved = lock(&shell.settings);
+                    saved.model = Some(loaded.id.clone());
+                    saved.model_reason = Some(reason);
+                    if let Err(e) = saved.save() {
+                        tracing::warn!("the model choice was not saved: {e}");
+                    }
                 }
-                Err(e) => slot.error = Some(e.to_string()),
+                if let Some(problem) = loaded.problem {
+                    crate::notice(&handle, problem);
+                }
+                slot.model = Some(loaded.model);
+                slot.loaded = Some(loaded.id);
             }
+            Ok(None) => {}
+            Err(e) => slot.error = Some(e.to_string()),
         }
         let event = ModelStateEvent { loaded: slot.loaded.clone(), error: slot.error.clone() };
         drop(slot);
@@ -55,21 +53,24 @@ pub fn load_model(app: &AppHandle) {
 pub fn ask(app: &AppHandle, shell: &Arc<Shell>, question: String, chat_id: Option<i64>) -> u64 {
     let request_id = shell.next_request.fetch_add(1, Ordering::SeqCst) + 1;
     let cancel = Arc::new(AtomicBool::new(false));
-    shell.answers.lock().unwrap().insert(request_id, cancel.clone());
+    lock(&shell.answers).insert(request_id, cancel.clone());
     let (handle, shell) = (app.clone(), shell.clone());
     std::thread::spawn(move || {
         let send = |event: AnswerEvent| {
             let _ = handle.emit("answer", event);
         };
-        let temperature = shell.settings.lock().unwrap().temperature;
+        let temperature = lock(&shell.settings).temperature;
         let sampling = if temperature > 0.0 {
             SamplingOptions { temperature, ..SamplingOptions::default() }
         } else {
             AskOptions::default().sampling
         };
         let options = AskOptions { chat_id, sampling, ..AskOptions::default() };
-        let mut slot = shell.model.lock().unwrap();
-        let result = match slot.model.as_mut() {
+        let mut slot = lock(&shell.model);
+        // A panic inside the model (a decoder bug, a corner of a tokenizer) must not leave the
+        // lock poisoned and every later question failing: the answer ends with an error, the
+        // model, whose caches may be half-written, is dropped and loaded afresh.
+        let outcome = catch_unwind(AssertUnwindSafe(|| match slot.model.as_mut() {
             None => Err(slot.error.clone().map_or_else(
                 || "No model is installed yet: import a GGUF file or download one from the catalog.".to_string(),
                 |e| format!("The model could not be loaded: {e}"),
@@ -82,13 +83,24 @@ pub fn ask(app: &AppHandle, shell: &Arc<Shell>, question: String, chat_id: Optio
                     AskEvent::Text(text) => send(AnswerEvent::Token { request_id, text }),
                 })
                 .map_err(|e| e.to_string()),
-        };
+        }));
+        let panicked = outcome.is_err();
+        let result = outcome.unwrap_or_else(|panic| {
+            *slot = ModelSlot::default();
+            Err(format!(
+                "The model failed while answering ({}); it is being loaded again, ask once more in a moment.",
+                folio::error::panic_message(panic.as_ref())
+            ))
+        });
         drop(slot);
+        if panicked {
+            load_model(&handle);
+        }
         match result {
             Ok(answer) => send(AnswerEvent::Done { request_id, answer: Box::new(answer) }),
             Err(message) => send(AnswerEvent::Error { request_id, message }),
         }
-        shell.answers.lock().unwrap().remove(&request_id);
+        lock(&shell.answers).remove(&request_id);
     });
     request_id
 }

@@ -4,12 +4,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use folio::library::external::ExternalOpen;
 use folio::settings::Settings;
 use folio::store::chats::{Chat, StoredMessage};
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_opener::OpenerExt;
 
-use crate::state::Shell;
+use crate::state::{lock, Shell};
 use crate::views::{AppState, DownloadEvent, FileView, ModelsView};
 use crate::{answering, indexing, library_view};
 
@@ -27,7 +28,13 @@ pub fn app_state(shell: State<'_, Arc<Shell>>) -> Res<AppState> {
         // Busy answering or loading: the model events say the rest.
         Err(_) => (None, None),
     };
-    Ok(AppState { ready: true, model_loaded, model_error, library: library_view(&shell).map_err(err)? })
+    Ok(AppState {
+        ready: true,
+        model_loaded,
+        model_error,
+        library: library_view(&shell).map_err(err)?,
+        startup_problems: shell.startup_problems.clone(),
+    })
 }
 
 /// A path from the window: it must exist; it is made absolute and canonical.
@@ -70,8 +77,14 @@ pub fn add_paths(app: AppHandle, shell: State<'_, Arc<Shell>>, paths: Vec<String
 #[tauri::command]
 pub async fn remove_folder(app: AppHandle, shell: State<'_, Arc<Shell>>, path: String) -> Res<()> {
     let shell = shell.inner().clone();
-    let folder = library_path(&shell, &path)?;
-    if let Some(w) = shell.watcher.lock().unwrap().as_mut() {
+    // A folder deleted or unmounted on disk cannot be made canonical: named exactly as the library
+    // knows it, it is removed all the same.
+    let known = shell.library.folders().map_err(err)?.into_iter().map(|f| f.path).find(|p| p == Path::new(&path));
+    let folder = match known {
+        Some(folder) => folder,
+        None => library_path(&shell, &path)?,
+    };
+    if let Some(w) = lock(&shell.watcher).as_mut() {
         w.unwatch(&folder);
     }
     let library = shell.library.clone();
@@ -121,7 +134,7 @@ pub fn ask(app: AppHandle, shell: State<'_, Arc<Shell>>, question: String, chat_
 
 #[tauri::command]
 pub fn stop_answer(shell: State<'_, Arc<Shell>>, request_id: u64) -> Res<()> {
-    if let Some(flag) = shell.answers.lock().unwrap().get(&request_id) {
+    if let Some(flag) = lock(&shell.answers).get(&request_id) {
         flag.store(true, Ordering::SeqCst);
     }
     Ok(())
@@ -152,11 +165,33 @@ pub fn rename_chat(shell: State<'_, Arc<Shell>>, chat_id: i64, title: String) ->
     shell.library.catalog().rename_chat(chat_id, title).map_err(err)
 }
 
+/// Asks the user where to save chat `chat_id` as Markdown and writes it there. The save dialog is
+/// opened here, not by the window, so the webview holds no right to write files at all. Returns
+/// the path written, or `None` when the user cancelled.
 #[tauri::command]
-pub fn export_chat(shell: State<'_, Arc<Shell>>, chat_id: i64) -> Res<String> {
-    let chat = shell.library.catalog().chat(chat_id).map_err(err)?;
-    let messages = shell.library.catalog().messages(chat_id).map_err(err)?;
-    Ok(crate::export::chat_markdown(&chat, &messages))
+pub async fn export_chat(
+    app: AppHandle,
+    shell: State<'_, Arc<Shell>>,
+    chat_id: i64,
+    file_name: String,
+) -> Res<Option<String>> {
+    use tauri_plugin_dialog::DialogExt;
+    let library = shell.library.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let picked = app
+            .dialog()
+            .file()
+            .set_title("Export chat as Markdown")
+            .set_file_name(&file_name)
+            .add_filter("Markdown", &["md"])
+            .blocking_save_file();
+        let Some(picked) = picked else { return Ok(None) };
+        let path = picked.into_path().map_err(err)?;
+        library.export_chat(chat_id, &path).map_err(err)?;
+        Ok(Some(path.display().to_string()))
+    })
+    .await
+    .map_err(err)?
 }
 
 #[tauri::command]
@@ -165,14 +200,10 @@ pub fn open_source(app: AppHandle, shell: State<'_, Arc<Shell>>, path: String, p
     if !file.is_file() {
         return Err(format!("{path} is not a file"));
     }
-    // PDF viewers that honour it open at the page; the others open the file.
-    let is_pdf = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
-    match page.filter(|_| is_pdf) {
-        Some(page) => {
-            let url = format!("file://{}#page={page}", file.display());
-            app.opener().open_url(url, None::<&str>).map_err(err)
-        }
-        None => app.opener().open_path(file.to_string_lossy(), None::<&str>).map_err(err),
+    // Documents only, a PDF at its page (the engine says which and builds the URL).
+    match folio::library::external::external_open(&file, page).map_err(err)? {
+        ExternalOpen::Url(url) => app.opener().open_url(url, None::<&str>).map_err(err),
+        ExternalOpen::Path(path) => app.opener().open_path(path.to_string_lossy(), None::<&str>).map_err(err),
     }
 }
 
@@ -180,7 +211,7 @@ pub fn open_source(app: AppHandle, shell: State<'_, Arc<Shell>>, path: String, p
 pub fn models(shell: State<'_, Arc<Shell>>) -> Res<ModelsView> {
     Ok(ModelsView {
         models_dir: folio::models::models_dir(),
-        active_model: shell.settings.lock().unwrap().model.clone(),
+        active_model: lock(&shell.settings).model.clone(),
         catalog: folio::models::catalog::catalog(),
         imported: folio::models::catalog::imported(),
     })
@@ -188,9 +219,10 @@ pub fn models(shell: State<'_, Arc<Shell>>) -> Res<ModelsView> {
 
 /// After a model arrives: make it the active one if there is none yet.
 fn adopt_if_none(app: &AppHandle, shell: &Shell, id: &str) {
-    let mut settings = shell.settings.lock().unwrap();
+    let mut settings = lock(&shell.settings);
     if settings.model.is_none() {
         settings.model = Some(id.to_string());
+        settings.model_reason = Some("The first model you installed.".to_string());
         let _ = settings.save();
         drop(settings);
         answering::load_model(app);
@@ -218,11 +250,14 @@ pub fn download_model(app: AppHandle, shell: State<'_, Arc<Shell>>, id: String) 
         return Err(format!("{} is installed with scripts/fetch-models, not downloaded by the app", entry.name));
     };
     let cancel = Arc::new(AtomicBool::new(false));
-    if shell.downloads.lock().unwrap().insert(id.clone(), cancel.clone()).is_some() {
+    if lock(&shell.downloads).insert(id.clone(), cancel.clone()).is_some() {
         return Err(format!("{} is already downloading", entry.name));
     }
     let (handle, shell) = (app.clone(), shell.inner().clone());
     std::thread::spawn(move || {
+        // Leaves the list of downloads however the thread ends, a panic included: a model must
+        // never stay "already downloading".
+        let _listed = Downloading { shell: shell.clone(), id: id.clone() };
         let target = folio::models::models_dir().join(format!("{id}.gguf"));
         let send = |done: u64, total: u64, finished: bool, error: Option<String>| {
             let _ = handle.emit(
@@ -238,7 +273,7 @@ pub fn download_model(app: AppHandle, shell: State<'_, Arc<Shell>>, id: String) 
             }
         })
         .and_then(|path| folio::models::install::validate_gguf(&path).map(|_| path));
-        shell.downloads.lock().unwrap().remove(&id);
+        lock(&shell.downloads).remove(&id);
         match result {
             Ok(path) => {
                 let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -251,24 +286,44 @@ pub fn download_model(app: AppHandle, shell: State<'_, Arc<Shell>>, id: String) 
     Ok(())
 }
 
+/// A download in the shell's list for as long as it lives.
+struct Downloading {
+    shell: Arc<Shell>,
+    id: String,
+}
+
+impl Drop for Downloading {
+    fn drop(&mut self) {
+        lock(&self.shell.downloads).remove(&self.id);
+    }
+}
+
 #[tauri::command]
 pub fn get_settings(shell: State<'_, Arc<Shell>>) -> Res<Settings> {
-    Ok(shell.settings.lock().unwrap().clone())
+    Ok(lock(&shell.settings).clone())
 }
 
 #[tauri::command]
 pub fn set_settings(app: AppHandle, shell: State<'_, Arc<Shell>>, settings: Settings) -> Res<()> {
     settings.validate().map_err(err)?;
+    // The window names installed models by id; a path, or an id that climbs out of the model
+    // directory (`../x`), is refused.
     if let Some(model) = &settings.model {
-        folio::llm::resolve_model(model).map_err(err)?;
+        folio::models::installed_model_file(model).map_err(err)?;
     }
-    let previous = shell.settings.lock().unwrap().clone();
-    // The library's location is not something the window may move.
-    let settings = Settings { library_dir: previous.library_dir.clone(), ..settings };
+    let previous = lock(&shell.settings).clone();
+    // The library's location is not something the window may move; the reason for the model is
+    // the engine's (first start) until the user picks another.
+    let model_reason = if settings.model == previous.model {
+        previous.model_reason.clone()
+    } else {
+        Some("Chosen by you in Settings.".to_string())
+    };
+    let settings = Settings { library_dir: previous.library_dir.clone(), model_reason, ..settings };
     settings.save().map_err(err)?;
     let reload =
         settings.model != previous.model || settings.device != previous.device || settings.context != previous.context;
-    *shell.settings.lock().unwrap() = settings;
+    *lock(&shell.settings) = settings;
     if reload {
         answering::load_model(&app);
     }

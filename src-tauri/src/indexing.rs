@@ -1,6 +1,7 @@
 //! Indexing in the background: one worker thread takes folders from a queue (added, re-indexed,
 //! changed on disk) and reports progress to the window; watchers feed the queue.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 use folio::progress::{FileOutcome, IndexEvent};
 use tauri::{AppHandle, Emitter, Manager};
 
-use crate::state::Shell;
+use crate::state::{lock, Shell};
 use crate::views::{IndexProgress, IndexProgressEvent};
 
 /// Progress events at most this often, so a folder of small files does not flood the window.
@@ -18,7 +19,7 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(150);
 /// Puts a folder in the queue and shows it as queued at once (so the window never calls a folder
 /// ready before its first pass).
 pub fn enqueue(shell: &Shell, folder: PathBuf) {
-    shell.indexing.lock().unwrap().entry(folder.clone()).or_default();
+    lock(&shell.indexing).entry(folder.clone()).or_default();
     let _ = shell.index_queue.send(folder);
 }
 
@@ -28,8 +29,19 @@ pub fn start_worker(app: AppHandle, queue: std::sync::mpsc::Receiver<PathBuf>) {
         .spawn(move || {
             for folder in queue {
                 let shell = app.state::<Arc<Shell>>();
-                run_one(&app, &shell, &folder);
-                shell.indexing.lock().unwrap().remove(&folder);
+                // A panic in one folder's run ends that run, not the worker: the folders queued
+                // after it are still indexed, and none stays "queued" forever.
+                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| run_one(&app, &shell, &folder))) {
+                    crate::notice(
+                        &app,
+                        format!(
+                            "Indexing {} stopped on an internal error ({}); what was indexed is kept, and the folder is read again at its next change or refresh.",
+                            folder.display(),
+                            folio::error::panic_message(panic.as_ref())
+                        ),
+                    );
+                }
+                lock(&shell.indexing).remove(&folder);
                 crate::emit_library(&app);
             }
         })
@@ -41,7 +53,7 @@ fn run_one(app: &AppHandle, shell: &Shell, folder: &PathBuf) {
     let last_emit = std::sync::Mutex::new(Instant::now() - PROGRESS_EVERY);
     let progress = std::sync::Mutex::new(IndexProgress::default());
     let on_event = |event: IndexEvent| {
-        let mut p = progress.lock().unwrap();
+        let mut p = lock(&progress);
         match event {
             IndexEvent::Planned { to_read, .. } => p.total += to_read,
             IndexEvent::File { path, outcome, done, .. } => {
@@ -58,10 +70,10 @@ fn run_one(app: &AppHandle, shell: &Shell, folder: &PathBuf) {
             }
             _ => {}
         }
-        let mut last = last_emit.lock().unwrap();
+        let mut last = lock(&last_emit);
         if last.elapsed() >= PROGRESS_EVERY {
             *last = Instant::now();
-            shell.indexing.lock().unwrap().insert(folder.clone(), p.clone());
+            lock(&shell.indexing).insert(folder.clone(), p.clone());
             let _ = app.emit("index-progress", IndexProgressEvent { folder: folder.clone(), progress: p.clone() });
         }
     };
@@ -79,7 +91,7 @@ pub fn watch_library(app: &AppHandle) {
     let handle = app.clone();
     let watcher = folio::watch::FolderWatcher::new(shell.library.dir().to_path_buf(), move |folder| {
         let shell = handle.state::<Arc<Shell>>();
-        if !shell.indexing.lock().unwrap().contains_key(&folder) {
+        if !lock(&shell.indexing).contains_key(&folder) {
             enqueue(&shell, folder);
             crate::emit_library(&handle);
         }
@@ -91,14 +103,14 @@ pub fn watch_library(app: &AppHandle) {
                     tracing::warn!("{e}");
                 }
             }
-            *shell.watcher.lock().unwrap() = Some(w);
+            *lock(&shell.watcher) = Some(w);
         }
         Err(e) => crate::notice(app, format!("Folders will not update by themselves: {e}")),
     }
 }
 
 pub fn watch_folder(shell: &Arc<Shell>, folder: &Path) {
-    if let Some(w) = shell.watcher.lock().unwrap().as_mut() {
+    if let Some(w) = lock(&shell.watcher).as_mut() {
         if let Err(e) = w.watch(folder) {
             tracing::warn!("{e}");
         }

@@ -6,7 +6,6 @@
 
 mod answering;
 mod commands;
-mod export;
 mod indexing;
 mod state;
 mod views;
@@ -20,7 +19,7 @@ use folio::settings::Settings;
 use folio::Library;
 use tauri::{AppHandle, Emitter, Manager};
 
-use state::{ModelSlot, Shell};
+use state::{lock, ModelSlot, Shell};
 use views::{FolderView, LibraryView};
 
 #[global_allocator]
@@ -28,7 +27,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub(crate) fn library_view(shell: &Shell) -> folio::Result<LibraryView> {
     let status = shell.library.status()?;
-    let indexing = shell.indexing.lock().unwrap().clone();
+    let indexing = lock(&shell.indexing).clone();
     let mut folders: Vec<FolderView> = status
         .folders
         .into_iter()
@@ -80,14 +79,11 @@ pub(crate) fn notice(app: &AppHandle, message: String) {
     let _ = app.emit("notice", message);
 }
 
-fn open_library() -> anyhow::Result<(Library, Settings)> {
-    let settings = match Settings::load() {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!("{e}; using defaults");
-            Settings::default()
-        }
-    };
+fn open_library() -> anyhow::Result<(Library, Settings, Vec<String>)> {
+    let (settings, problem) = Settings::load_or_recover();
+    if let Some(problem) = &problem {
+        tracing::warn!("{problem}");
+    }
     let dir = settings.library_dir();
     let options = LibraryOptions { embedder: Some(settings.embedder.clone()), ..LibraryOptions::default() };
     let library = match Library::open(&dir, options.clone()) {
@@ -98,7 +94,7 @@ fn open_library() -> anyhow::Result<(Library, Settings)> {
         }
         Err(e) => return Err(e.into()),
     };
-    Ok((library, settings))
+    Ok((library, settings, problem.into_iter().collect()))
 }
 
 /// Where a user of the package finds the model script (the package installs it; see
@@ -116,7 +112,7 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    let (library, settings) = match open_library() {
+    let (library, settings, startup_problems) = match open_library() {
         Ok(v) => v,
         Err(e) => {
             let message = format!("Folio cannot open its library: {e:#}");
@@ -142,10 +138,10 @@ fn main() {
         answers: Mutex::new(HashMap::new()),
         next_request: AtomicU64::new(0),
         downloads: Mutex::new(HashMap::new()),
+        startup_problems,
     });
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .plugin(tauri_plugin_fs::init())
         .plugin(tauri_plugin_opener::init())
         .manage(shell)
         .setup(move |app| {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use folio::llm::LocalModel;
 use folio::settings::Settings;
@@ -11,6 +11,13 @@ use folio::watch::FolderWatcher;
 use folio::Library;
 
 use crate::views::IndexProgress;
+
+/// Locks shared state even after a thread panicked while holding it: every guarded value here is
+/// replaced whole or is a plain map, so what a panic left is consistent, and a poisoned lock must
+/// not turn one failure into a window that fails at every later click.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// The answering model, once loaded (or why it is not).
 #[derive(Default)]
@@ -31,4 +38,7 @@ pub struct Shell {
     pub answers: Mutex<HashMap<u64, Arc<AtomicBool>>>,
     pub next_request: AtomicU64,
     pub downloads: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// What went wrong while starting (a damaged settings file), for the window to show once it
+    /// asks for the app's state: events sent before it listens would be lost.
+    pub startup_problems: Vec<String>,
 }

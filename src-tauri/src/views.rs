@@ -47,6 +47,8 @@ pub struct AppState {
     pub model_loaded: Option<String>,
     pub model_error: Option<String>,
     pub library: LibraryView,
+    /// Problems found while starting (a damaged settings file kept aside), shown once.
+    pub startup_problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -3,7 +3,6 @@
 //! embedding, the file's commit) are guarded here instead, so that a bug such as a slice inside a
 //! character fails the file it met, with its reason, and the run goes on.
 
-use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::Result;
@@ -34,17 +33,7 @@ impl Stage {
 /// Runs one file's stage; a panic becomes that file's failure. Engine errors are returned as they
 /// are: the caller knows which of them belong to the file and which end the run (a full disk).
 pub(super) fn contain<T>(stage: Stage, work: impl FnOnce() -> Result<T>) -> std::result::Result<Result<T>, String> {
-    catch_unwind(AssertUnwindSafe(work)).map_err(|panic| stage.reason(panic_message(panic.as_ref())))
-}
-
-fn panic_message(panic: &(dyn Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic without a message".to_string()
-    }
+    catch_unwind(AssertUnwindSafe(work)).map_err(|panic| stage.reason(crate::error::panic_message(panic.as_ref())))
 }
 
 #[cfg(test)]

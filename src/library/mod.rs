@@ -3,6 +3,8 @@
 
 mod contain;
 mod derived;
+mod export;
+pub mod external;
 mod indexer;
 
 use std::path::{Path, PathBuf};

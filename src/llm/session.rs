@@ -113,7 +113,22 @@ pub fn resolve_model(id_or_path: &str) -> Result<PathBuf> {
 }
 
 impl LocalModel {
+    /// Loads a GGUF decoder. A damaged file is an error: the header and every hyperparameter are
+    /// checked first, and a panic of a reader that slipped past the checks (candle's model code
+    /// on the GPU path, a tokenizer corner) is caught and reported as damage, so the caller's
+    /// thread and locks survive.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<Self> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Self::load_checked(path, options))).unwrap_or_else(
+            |panic| {
+                Err(Error::model(
+                    path.display().to_string(),
+                    format!("damaged model: loading it failed ({})", crate::error::panic_message(panic.as_ref())),
+                ))
+            },
+        )
+    }
+
+    fn load_checked(path: &Path, options: &LoadOptions) -> Result<Self> {
         let file = GgufFile::open(path)?;
         let tokenizer = Tokenizer::from_gguf(&file)?;
         let template = template_for(&file, &tokenizer)?;

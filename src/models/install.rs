@@ -21,12 +21,21 @@ pub fn id_from_path(path: &Path) -> String {
     id.trim_matches('-').to_string()
 }
 
-/// Checks that a file is a GGUF decoder Folio can run (metadata, architecture, tokenizer).
+/// Checks that a file is a GGUF decoder Folio can run (metadata, architecture, hyperparameters,
+/// tokenizer); a damaged file is an error that says so, never a panic.
 pub fn validate_gguf(path: &Path) -> Result<()> {
-    let file = GgufFile::open(path)?;
-    crate::llm::native::config::Config::from_gguf(&file)?;
-    Tokenizer::from_gguf(&file)?;
-    Ok(())
+    let check = || -> Result<()> {
+        let file = GgufFile::open(path)?;
+        crate::llm::native::config::Config::from_gguf(&file)?;
+        Tokenizer::from_gguf(&file)?;
+        Ok(())
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).unwrap_or_else(|panic| {
+        Err(Error::model(
+            path.display().to_string(),
+            format!("damaged model: reading it failed ({})", crate::error::panic_message(panic.as_ref())),
+        ))
+    })
 }
 
 /// Copies a GGUF the user picked into the model directory, after checking it. Returns its id.

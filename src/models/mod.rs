@@ -7,6 +7,8 @@
 
 pub mod catalog;
 pub mod install;
+pub mod ladder;
+pub mod startup;
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +25,22 @@ pub fn models_dir() -> PathBuf {
 /// Folio's own folder in the platform data dir.
 pub fn data_dir() -> PathBuf {
     dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("folio")
+}
+
+/// The file of installed decoder `id`, for a face that names models by id: an id is letters,
+/// digits, dots and dashes (what `install::id_from_path` makes), so it cannot climb out of the
+/// model directory, and the file must be there.
+pub fn installed_model_file(id: &str) -> Result<PathBuf> {
+    // Without a separator, no id names a file outside the directory.
+    let valid = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if !valid {
+        return Err(Error::InvalidInput(format!("'{id}' is not a model id (letters, digits, dots and dashes)")));
+    }
+    let path = models_dir().join(format!("{id}.gguf"));
+    if !path.is_file() {
+        return Err(Error::model(id, "it is not installed: download it or import a GGUF file"));
+    }
+    Ok(path)
 }
 
 /// A sentence embedder the engine knows how to use.

@@ -77,12 +77,19 @@ fn random(shape: &[usize], seed: u64, scale: f32) -> Tensor {
 }
 
 pub fn write(path: &Path, spec: &TinySpec) {
+    write_edited(path, spec, &|_, _| {});
+}
+
+/// Metadata and tensors as `write` makes them, edited before they are written (damaged files).
+pub type Edit = dyn Fn(&mut Vec<(String, Value)>, &mut Vec<(String, QTensor)>);
+
+pub fn write_edited(path: &Path, spec: &TinySpec, edit: &Edit) {
     let (tokens, merges, types) = vocabulary();
     let vocab = tokens.len();
     let head_dim = spec.n_embd / spec.n_head;
     let arch = spec.arch;
     let strings = |v: &[String]| Value::Array(v.iter().map(|s| Value::String(s.clone())).collect());
-    let metadata: Vec<(String, Value)> = vec![
+    let mut metadata: Vec<(String, Value)> = vec![
         ("general.architecture".into(), Value::String(arch.into())),
         ("general.name".into(), Value::String("tiny test model".into())),
         (format!("{arch}.context_length"), Value::U32(256)),
@@ -132,6 +139,7 @@ pub fn write(path: &Path, spec: &TinySpec) {
     for (name, n) in norms {
         tensors.push((name, QTensor::quantize(&ones(n), GgmlDType::F32).unwrap()));
     }
+    edit(&mut metadata, &mut tensors);
     let meta_refs: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let tensor_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut file = std::fs::File::create(path).unwrap();

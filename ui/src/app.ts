@@ -111,7 +111,10 @@ export class App {
     for (;;) {
       const app = await this.commands.appState();
       this.store.set(fromAppState(app));
-      if (app.ready) return;
+      if (app.ready) {
+        for (const problem of app.startup_problems ?? []) this.notices.error(problem);
+        return;
+      }
       await new Promise((r) => window.setTimeout(r, this.deps.bootPollMs));
     }
   }
@@ -250,14 +253,10 @@ export class App {
     if (chats) this.store.set({ chats });
   }
 
-  /** Saves an exported chat where the user chooses. */
+  /** Saves an exported chat where the user chooses (the shell asks where and writes it). */
   async exportChat(chatId: number, fileName: string): Promise<void> {
-    const path = await this.attempt(this.dialogs.savePath(fileName));
-    if (!path) return;
-    const md = await this.attempt(this.commands.exportChat(chatId));
-    if (md === null) return;
-    const ok = await this.attempt(this.dialogs.writeText(path, md).then(() => true));
-    if (ok) this.notices.show(`Chat exported to ${path}`);
+    const path = await this.attempt(this.commands.exportChat(chatId, fileName));
+    if (path) this.notices.show(`Chat exported to ${path}`);
   }
 
   async copy(text: string): Promise<boolean> {

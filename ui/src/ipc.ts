@@ -4,8 +4,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
-import { open, save } from "@tauri-apps/plugin-dialog";
-import { writeTextFile } from "@tauri-apps/plugin-fs";
+import { open } from "@tauri-apps/plugin-dialog";
 
 // ---- Types (TypeScript view of the JSON, copied from IPC.md) ----
 
@@ -88,6 +87,8 @@ export interface Answer {
   total_seconds: number;
   prompt_tokens: number;
   generated_tokens: number;
+  /** The answer in its sources' language when `text` is its translation into the question's. */
+  translated_from?: string | null;
 }
 
 export interface Chat {
@@ -127,6 +128,10 @@ export interface CatalogModel {
   source: string;
   installed: boolean;
   description: string;
+  parameters: number | null;
+  ram_bytes: number | null;
+  languages: string[];
+  ladder: number | null;
 }
 
 export interface ModelsView {
@@ -140,6 +145,8 @@ export type Device = "auto" | "cpu" | "gpu";
 
 export interface Settings {
   model: string | null;
+  /** Why this model: the first start's measured choice, or the user's own (set by the shell). */
+  model_reason?: string | null;
   device: Device;
   embedder: string;
   context: number;
@@ -151,6 +158,8 @@ export interface AppState {
   model_loaded: string | null;
   model_error: string | null;
   library: LibraryView;
+  /** Problems found while starting (a damaged settings file kept aside): shown once. */
+  startup_problems?: string[];
 }
 
 // ---- Event payloads ----
@@ -213,7 +222,8 @@ export const commands = {
   chatMessages: (chatId: number) => invoke<StoredMessage[]>("chat_messages", { chatId }),
   deleteChat: (chatId: number) => invoke<void>("delete_chat", { chatId }),
   renameChat: (chatId: number, title: string) => invoke<void>("rename_chat", { chatId, title }),
-  exportChat: (chatId: number) => invoke<string>("export_chat", { chatId }),
+  /** Opens the save dialog in the shell and writes the chat there: the path, or null if cancelled. */
+  exportChat: (chatId: number, fileName: string) => invoke<string | null>("export_chat", { chatId, fileName }),
   openSource: (path: string, page: number | null) => invoke<void>("open_source", { path, page }),
   models: () => invoke<ModelsView>("models"),
   importModel: (path: string) => invoke<string>("import_model", { path }),
@@ -271,20 +281,6 @@ export const dialogs = {
       filters: [{ name: "GGUF model", extensions: ["gguf"] }],
     });
     return typeof r === "string" ? r : null;
-  },
-  /** Where to save an exported chat (null when cancelled). */
-  savePath(defaultName: string): Promise<string | null> {
-    return save({
-      title: "Export chat as Markdown",
-      defaultPath: defaultName,
-      filters: [{ name: "Markdown", extensions: ["md"] }],
-    });
-  },
-  /** Writes the export to the path the user just picked. The dialog plugin only returns a
-   * path; writing goes through the fs plugin, whose scope the save dialog extends to exactly
-   * that path. (See the note in the report: IPC.md could instead take the path in export_chat.) */
-  writeText(path: string, text: string): Promise<void> {
-    return writeTextFile(path, text);
   },
 };
 

@@ -255,25 +255,20 @@ describe("history", () => {
     expect(q<HTMLButtonElement>(tid("new-chat")).disabled).toBe(true);
   });
 
-  it("exports the current chat as Markdown through the save dialog", async () => {
-    const savePath = vi.fn(async () => "/home/u/Pumps.md");
-    const writeText = vi.fn(async () => {});
+  it("exports the current chat as Markdown through the shell's save dialog", async () => {
     const { calls } = await mountWindow(
       defaultHandlers({
         list_chats: () => [{ id: 3, title: "Pumps: a/b?", created_at: 1, updated_at: 2, messages: 2 }],
         chat_messages: () => stored,
-        export_chat: () => "# Pumps\n\n**You:** what about pumps?\n",
+        export_chat: () => "/home/u/Pumps.md",
       }),
-      { dialogs: { pickFolders: vi.fn(), pickFiles: vi.fn(), pickModel: vi.fn(), savePath, writeText } },
     );
     expect(q<HTMLButtonElement>(tid("export-chat")).disabled).toBe(true);
     q<HTMLButtonElement>(tid("chat-item")).click();
     await settle();
     q<HTMLButtonElement>(tid("export-chat")).click();
     await settle();
-    expect(savePath).toHaveBeenCalledWith("Pumps a b.md");
-    expect(calls.find((c) => c.cmd === "export_chat")?.args).toEqual({ chatId: 3 });
-    expect(writeText).toHaveBeenCalledWith("/home/u/Pumps.md", "# Pumps\n\n**You:** what about pumps?\n");
+    expect(calls.find((c) => c.cmd === "export_chat")?.args).toEqual({ chatId: 3, fileName: "Pumps a b.md" });
     expect(q(tid("notice-info")).textContent).toContain("/home/u/Pumps.md");
   });
 

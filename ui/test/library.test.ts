@@ -104,7 +104,7 @@ describe("library panel", () => {
   it("adds through the dialog with the same command", async () => {
     const pickFolders = vi.fn(async () => ["/a", "/b"]);
     const { calls } = await mountWindow(defaultHandlers({ add_paths: () => null }), {
-      dialogs: { pickFolders, pickFiles: vi.fn(async () => null), pickModel: vi.fn(), savePath: vi.fn(), writeText: vi.fn() },
+      dialogs: { pickFolders, pickFiles: vi.fn(async () => null), pickModel: vi.fn() },
     });
     q<HTMLButtonElement>(tid("add-folder")).click();
     await settle();

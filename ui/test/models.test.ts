@@ -53,7 +53,7 @@ describe("first screen without a model", () => {
         },
         set_settings: () => null,
       }),
-      { dialogs: { pickFolders: vi.fn(), pickFiles: vi.fn(), pickModel, savePath: vi.fn(), writeText: vi.fn() } },
+      { dialogs: { pickFolders: vi.fn(), pickFiles: vi.fn(), pickModel } },
     );
     q<HTMLButtonElement>(`${tid("no-model")} ${tid("import-model")}`).click();
     await settle();

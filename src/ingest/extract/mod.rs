@@ -164,14 +164,7 @@ pub fn tidy(text: &str) -> String {
     out.trim_matches('\n').to_string()
 }
 
-/// The message a panic carried, for a file's failure reason.
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
-}
+pub use crate::error::panic_message;
 
 #[cfg(test)]
 mod tests {

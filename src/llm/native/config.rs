@@ -72,10 +72,18 @@ impl Config {
                 .map(|v| v as usize)
                 .ok_or_else(|| Error::model(&name, format!("metadata {arch_name}.{key} is missing")))
         };
+        let bad = |what: String| Error::model(&name, format!("damaged model: {what}"));
         let n_embd = need("embedding_length")?;
         let n_head = need("attention.head_count")?;
+        if n_embd == 0 || n_head == 0 {
+            return Err(bad(format!("embedding width {n_embd} with {n_head} attention heads")));
+        }
         let n_head_kv = file.arch_u32("attention.head_count_kv").map(|v| v as usize).unwrap_or(n_head);
-        let head_dim = file.arch_u32("attention.key_length").map(|v| v as usize).unwrap_or(n_embd / n_head);
+        let head_dim = match file.arch_u32("attention.key_length") {
+            Some(v) => v as usize,
+            None if n_embd.is_multiple_of(n_head) => n_embd / n_head,
+            None => return Err(bad(format!("{n_head} attention heads do not divide the embedding width {n_embd}"))),
+        };
         let rope_dim = file.arch_u32("rope.dimension_count").map(|v| v as usize).unwrap_or(head_dim);
         let rope_base = file.arch_f32("rope.freq_base").unwrap_or(10_000.0);
         let rope_freq_scale = match file.meta_str(&format!("{arch_name}.rope.scaling.type")) {
@@ -87,7 +95,7 @@ impl Config {
             }
         };
         let gemma = arch == Arch::Gemma3;
-        Ok(Config {
+        let config = Config {
             arch,
             n_layer: need("block_count")?,
             n_embd,
@@ -107,7 +115,60 @@ impl Config {
             attn_scale: 1.0 / (head_dim as f32).sqrt(),
             embed_scale: gemma.then(|| (n_embd as f32).sqrt()),
             activation: if gemma { Activation::GeluTanh } else { Activation::Silu },
-        })
+        };
+        config.check(file.content.tensor_infos.len()).map_err(bad)?;
+        Ok(config)
+    }
+
+    /// Every hyperparameter the decoder divides by, allocates from or indexes with, checked before
+    /// it does: a damaged or hostile file is an error, never a panic, an abort or a huge
+    /// allocation. `tensors`: how many tensors the file holds (each layer needs several).
+    fn check(&self, tensors: usize) -> std::result::Result<(), String> {
+        // Far above any real model (the largest have 128 heads of 256, widths of 16k, 126 layers),
+        // low enough that no product of them overflows or allocates absurdly.
+        const MAX_DIM: usize = 1 << 20;
+        let positive = [
+            ("embedding width", self.n_embd),
+            ("attention heads", self.n_head),
+            ("key-value heads", self.n_head_kv),
+            ("head width", self.head_dim),
+            ("feed-forward width", self.n_ff),
+            ("rope dimensions", self.rope_dim),
+            ("context length", self.context_length),
+            ("block count", self.n_layer),
+        ];
+        for (what, value) in positive {
+            if value == 0 || value > MAX_DIM {
+                return Err(format!("{what} is {value}"));
+            }
+        }
+        if !self.n_head.is_multiple_of(self.n_head_kv) {
+            return Err(format!("{} key-value heads do not divide {} attention heads", self.n_head_kv, self.n_head));
+        }
+        if self.rope_dim > self.head_dim || !self.rope_dim.is_multiple_of(2) {
+            return Err(format!("rope dimensions {} for heads of width {}", self.rope_dim, self.head_dim));
+        }
+        if self.n_layer > tensors {
+            return Err(format!("{} blocks declared, but the file holds only {tensors} tensors", self.n_layer));
+        }
+        if self.sliding_window == Some(0) {
+            return Err("a sliding window of 0 tokens".into());
+        }
+        if self.q_dim() > MAX_DIM || self.kv_dim() > MAX_DIM {
+            return Err(format!("attention of {} × {} is impossibly wide", self.n_head, self.head_dim));
+        }
+        let finite_positive = [
+            ("norm epsilon", self.eps),
+            ("rope base", self.rope_base),
+            ("local rope base", self.rope_base_local),
+            ("rope scale", self.rope_freq_scale),
+        ];
+        for (what, value) in finite_positive {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(format!("{what} is {value}"));
+            }
+        }
+        Ok(())
     }
 
     /// Whether layer `l` attends through a sliding window (Gemma 3: all but every sixth layer).

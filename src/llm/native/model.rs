@@ -93,7 +93,7 @@ impl NativeModel {
                 Error::model(&name, format!("tensor {tensor} has type {:?}, which Folio cannot read", info.ggml_dtype))
             })?;
             let dims = info.shape.dims();
-            if dims.iter().product::<usize>() != rows * cols || dims.last() != Some(&cols) {
+            if Some(dims.iter().product::<usize>()) != rows.checked_mul(cols) || dims.last() != Some(&cols) {
                 return Err(Error::model(
                     &name,
                     format!("tensor {tensor} has shape {dims:?}, expected [{rows}, {cols}]"),

@@ -1,8 +1,26 @@
-//! A chat as Markdown: questions, answers, and the sources each answer cites.
+//! A chat as Markdown: questions, answers, and the sources each answer cites. Written by the
+//! engine to a path the face got from the user, so the window itself never needs the right to
+//! write files.
 
-use folio::store::chats::{Chat, StoredMessage};
+use std::path::Path;
 
-pub fn chat_markdown(chat: &Chat, messages: &[StoredMessage]) -> String {
+use super::Library;
+use crate::error::{Error, Result};
+use crate::store::chats::{Chat, StoredMessage};
+
+impl Library {
+    /// Writes chat `chat_id` as Markdown to `path` (whole or not at all).
+    pub fn export_chat(&self, chat_id: i64, path: &Path) -> Result<()> {
+        if !path.is_absolute() {
+            return Err(Error::InvalidInput(format!("{} is not an absolute path", path.display())));
+        }
+        let chat = self.catalog().chat(chat_id)?;
+        let messages = self.catalog().messages(chat_id)?;
+        crate::store::write_atomically(path, chat_markdown(&chat, &messages).as_bytes())
+    }
+}
+
+fn chat_markdown(chat: &Chat, messages: &[StoredMessage]) -> String {
     let mut out = format!("# {}\n", chat.title);
     for m in messages {
         if m.role == "user" {
