@@ -38,6 +38,12 @@ pub enum IndexEvent {
         done: usize,
         total: usize,
     },
+    /// A folder of the library cannot be read now (missing, unreadable, suddenly empty): its index
+    /// is kept and it is read again when it comes back.
+    Unavailable {
+        folder: PathBuf,
+        reason: String,
+    },
     /// Chunks embedded so far in this run.
     Embedded {
         chunks: usize,
@@ -57,6 +63,8 @@ pub struct IndexSummary {
     pub bytes_read: u64,
     pub skipped: Vec<(PathBuf, String)>,
     pub failed: Vec<(PathBuf, String)>,
+    /// Folders left as they were because they cannot be read now, with the reason.
+    pub unavailable: Vec<(PathBuf, String)>,
     #[serde(with = "secs")]
     pub elapsed: Duration,
     pub cancelled: bool,

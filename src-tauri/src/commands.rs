@@ -87,8 +87,16 @@ pub async fn remove_folder(app: AppHandle, shell: State<'_, Arc<Shell>>, path: S
     if let Some(w) = lock(&shell.watcher).as_mut() {
         w.unwatch(&folder);
     }
+    // Out of the queue, and its run stopped if it is indexing now: a removed folder stays removed.
+    let was_queued = indexing::forget(&shell, &folder);
     let library = shell.library.clone();
-    tauri::async_runtime::spawn_blocking(move || library.remove_folder(&folder)).await.map_err(err)?.map_err(err)?;
+    let removed = tauri::async_runtime::spawn_blocking(move || library.remove_folder(&folder)).await.map_err(err)?;
+    // Queued but never indexed: the catalog did not know it yet, and the queue has forgotten it.
+    match removed {
+        Ok(_) => {}
+        Err(folio::Error::InvalidInput(_)) if was_queued => {}
+        Err(e) => return Err(err(e)),
+    }
     crate::emit_library(&app);
     Ok(())
 }

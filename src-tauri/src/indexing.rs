@@ -3,7 +3,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,18 +20,38 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(150);
 /// ready before its first pass).
 pub fn enqueue(shell: &Shell, folder: PathBuf) {
     lock(&shell.indexing).entry(folder.clone()).or_default();
-    let _ = shell.index_queue.send(folder);
+    let _ = shell.index_queue.send((folder, shell.library.queue_mark()));
 }
 
-pub fn start_worker(app: AppHandle, queue: std::sync::mpsc::Receiver<PathBuf>) {
+/// Takes a removed folder out of the queue's view and stops its run if it is the one indexing:
+/// the engine then refuses the queued work (`index_queued`), so it is not indexed back. Returns
+/// whether it was queued.
+pub fn forget(shell: &Shell, folder: &Path) -> bool {
+    let mut queued = lock(&shell.indexing);
+    let before = queued.len();
+    queued.retain(|path, _| !path.starts_with(folder));
+    let was_queued = queued.len() < before;
+    drop(queued);
+    if let Some((running, cancel)) = lock(&shell.running).as_ref() {
+        if running.starts_with(folder) {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    }
+    was_queued
+}
+
+pub fn start_worker(app: AppHandle, queue: std::sync::mpsc::Receiver<(PathBuf, u64)>) {
     std::thread::Builder::new()
         .name("folio-indexer".into())
         .spawn(move || {
-            for folder in queue {
+            for (folder, mark) in queue {
                 let shell = app.state::<Arc<Shell>>();
+                let cancel = Arc::new(AtomicBool::new(false));
+                *lock(&shell.running) = Some((folder.clone(), cancel.clone()));
                 // A panic in one folder's run ends that run, not the worker: the folders queued
                 // after it are still indexed, and none stays "queued" forever.
-                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| run_one(&app, &shell, &folder))) {
+                let run = || run_one(&app, &shell, &folder, mark, &cancel);
+                if let Err(panic) = catch_unwind(AssertUnwindSafe(run)) {
                     crate::notice(
                         &app,
                         format!(
@@ -41,6 +61,7 @@ pub fn start_worker(app: AppHandle, queue: std::sync::mpsc::Receiver<PathBuf>) {
                         ),
                     );
                 }
+                *lock(&shell.running) = None;
                 lock(&shell.indexing).remove(&folder);
                 crate::emit_library(&app);
             }
@@ -48,7 +69,7 @@ pub fn start_worker(app: AppHandle, queue: std::sync::mpsc::Receiver<PathBuf>) {
         .expect("indexer thread starts");
 }
 
-fn run_one(app: &AppHandle, shell: &Shell, folder: &PathBuf) {
+fn run_one(app: &AppHandle, shell: &Shell, folder: &PathBuf, mark: u64, cancel: &AtomicBool) {
     let started = Instant::now();
     let last_emit = std::sync::Mutex::new(Instant::now() - PROGRESS_EVERY);
     let progress = std::sync::Mutex::new(IndexProgress::default());
@@ -73,14 +94,18 @@ fn run_one(app: &AppHandle, shell: &Shell, folder: &PathBuf) {
         let mut last = lock(&last_emit);
         if last.elapsed() >= PROGRESS_EVERY {
             *last = Instant::now();
-            lock(&shell.indexing).insert(folder.clone(), p.clone());
+            // A folder removed meanwhile is not put back in view.
+            if let Some(shown) = lock(&shell.indexing).get_mut(folder) {
+                *shown = p.clone();
+            }
             let _ = app.emit("index-progress", IndexProgressEvent { folder: folder.clone(), progress: p.clone() });
         }
     };
-    match shell.library.index(std::slice::from_ref(folder), &on_event, &AtomicBool::new(false)) {
-        Ok(summary) => {
+    match shell.library.index_queued(std::slice::from_ref(folder), mark, &on_event, cancel) {
+        Ok(Some(summary)) => {
             tracing::info!("indexed {}: {} files, {} passages", folder.display(), summary.indexed, summary.chunks)
         }
+        Ok(None) => tracing::info!("{} was removed after it was queued; not indexed", folder.display()),
         Err(e) => crate::notice(app, format!("Indexing {} failed: {e}", folder.display())),
     }
 }

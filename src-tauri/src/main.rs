@@ -39,6 +39,7 @@ pub(crate) fn library_view(shell: &Shell) -> folio::Result<LibraryView> {
             files_skipped: f.files_skipped,
             chunks: f.chunks,
             watched: true,
+            unavailable: f.unavailable,
         })
         .collect();
     // Folders queued for their first pass are not in the catalog yet; show them all the same.
@@ -52,6 +53,7 @@ pub(crate) fn library_view(shell: &Shell) -> folio::Result<LibraryView> {
                 chunks: 0,
                 indexing: Some(progress),
                 watched: true,
+                unavailable: None,
             });
         }
     }
@@ -134,6 +136,7 @@ fn main() {
         model: Arc::new(Mutex::new(ModelSlot::default())),
         indexing: Arc::new(Mutex::new(HashMap::new())),
         index_queue: queue_tx,
+        running: Mutex::new(None),
         watcher: Mutex::new(None),
         answers: Mutex::new(HashMap::new()),
         next_request: AtomicU64::new(0),

@@ -33,7 +33,10 @@ pub struct Shell {
     pub model: Arc<Mutex<ModelSlot>>,
     /// Folders queued or being indexed, with their progress.
     pub indexing: Arc<Mutex<HashMap<PathBuf, IndexProgress>>>,
-    pub index_queue: std::sync::mpsc::Sender<PathBuf>,
+    /// Folders to index, each with the library's mark of when it was queued (`queue_mark`).
+    pub index_queue: std::sync::mpsc::Sender<(PathBuf, u64)>,
+    /// The folder being indexed now and the flag that stops its run (removing it sets the flag).
+    pub running: Mutex<Option<(PathBuf, Arc<AtomicBool>)>>,
     pub watcher: Mutex<Option<FolderWatcher>>,
     pub answers: Mutex<HashMap<u64, Arc<AtomicBool>>>,
     pub next_request: AtomicU64,

@@ -22,6 +22,8 @@ pub struct FolderView {
     pub chunks: i64,
     pub indexing: Option<IndexProgress>,
     pub watched: bool,
+    /// Why the folder cannot be read now (missing, unreadable, suddenly empty); its index is kept.
+    pub unavailable: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -25,7 +25,7 @@ use crate::ingest::discover::{discover, Found};
 use crate::ingest::extract::{Extraction, EXTRACTOR_VERSION};
 use crate::ingest::worker::{FileExtractor, Reply};
 use crate::progress::{FileOutcome, IndexEvent, IndexSummary};
-use crate::store::catalog::{FileRecord, FileRow, FileStatus, NewChunk};
+use crate::store::catalog::{FileRecord, FileRow, FileStatus, Folder, NewChunk};
 
 /// Chunks embedded together. Larger batches amortise per-call overhead; files are committed as soon
 /// as their last chunk is through, so this also bounds how much work a crash can lose.
@@ -66,12 +66,23 @@ pub(super) fn run(
     let mut summary = IndexSummary::default();
     let mut jobs = Vec::new();
     for path in paths {
-        let root = std::fs::canonicalize(path)
-            .map_err(|e| Error::InvalidInput(format!("cannot index {}: {e}", path.display())))?;
+        let root = match std::fs::canonicalize(path) {
+            Ok(root) => root,
+            Err(e) => match library.catalog.folders()?.into_iter().find(|f| f.path == *path) {
+                // A folder of the library that is gone (deleted, or a drive not mounted) keeps its
+                // index; the rest of the run goes on.
+                Some(folder) => {
+                    let reason = format!("cannot be found ({e}): deleted, or on a drive that is not mounted");
+                    mark_unavailable(library, &folder, reason, &mut summary, events)?;
+                    continue;
+                }
+                None => return Err(Error::InvalidInput(format!("cannot index {}: {e}", path.display()))),
+            },
+        };
         let folder = library.catalog.add_folder(&root)?;
         summary.folders.push(root.clone());
         events(IndexEvent::Scanning { folder: root.clone() });
-        jobs.extend(plan(library, folder.id, &root, &mut summary, events)?);
+        jobs.extend(plan(library, &folder, &root, &mut summary, events)?);
     }
     let total = jobs.len();
     let sizes = ChunkSizes {
@@ -117,11 +128,12 @@ fn chunk_max_tokens(library: &Library) -> usize {
 /// returns the files to read.
 fn plan(
     library: &Library,
-    folder_id: i64,
+    folder: &Folder,
     root: &Path,
     summary: &mut IndexSummary,
     events: &(dyn Fn(IndexEvent) + Sync),
 ) -> Result<Vec<Job>> {
+    let folder_id = folder.id;
     let found = discover(root, &library.options.discover);
     let known: HashMap<PathBuf, FileRow> = library
         .catalog
@@ -130,6 +142,22 @@ fn plan(
         .filter(|f| f.path.starts_with(root))
         .map(|f| (f.path.clone(), f))
         .collect();
+    // An unreadable root, or one that is suddenly empty (the mount point of a drive that is not
+    // mounted), is not "every file deleted": the index stays until the folder is back.
+    let unreadable = std::fs::read_dir(root).err().map(|e| format!("cannot be read ({e})"));
+    let emptied = (found.is_empty() && !known.is_empty()).then(|| {
+        format!(
+            "is empty now, though {} files were indexed from it: a drive that is not mounted? If they were deleted on purpose, remove the folder",
+            known.len()
+        )
+    });
+    if let Some(reason) = unreadable.or(emptied) {
+        mark_unavailable(library, folder, reason, summary, events)?;
+        return Ok(Vec::new());
+    }
+    if folder.unavailable.is_some() {
+        library.catalog.set_folder_unavailable(folder_id, None)?;
+    }
     let present: std::collections::HashSet<&Path> = found.iter().map(|f| f.path.as_path()).collect();
     let gone: Vec<&FileRow> = known.values().filter(|f| !present.contains(f.path.as_path())).collect();
     let change = library.catalog.remove_files(&gone.iter().map(|f| f.id).collect::<Vec<_>>())?;
@@ -187,6 +215,19 @@ fn plan(
         removed: gone.len(),
     });
     Ok(jobs)
+}
+
+fn mark_unavailable(
+    library: &Library,
+    folder: &Folder,
+    reason: String,
+    summary: &mut IndexSummary,
+    events: &(dyn Fn(IndexEvent) + Sync),
+) -> Result<()> {
+    library.catalog.set_folder_unavailable(folder.id, Some(&reason))?;
+    events(IndexEvent::Unavailable { folder: folder.path.clone(), reason: reason.clone() });
+    summary.unavailable.push((folder.path.clone(), reason));
+    Ok(())
 }
 
 /// A reader thread: extracts files through its own worker process and chunks them.

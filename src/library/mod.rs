@@ -7,6 +7,7 @@ mod export;
 pub mod external;
 mod indexer;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
@@ -83,6 +84,8 @@ pub struct FolderStatus {
     pub files_failed: usize,
     pub files_skipped: usize,
     pub chunks: i64,
+    /// Why the folder cannot be read now (its index is kept); `None`: available.
+    pub unavailable: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -107,6 +110,9 @@ pub struct Library {
     embedder: Arc<Embedder>,
     /// One indexing run at a time; searches go on alongside.
     indexing: Mutex<()>,
+    /// Folders removed in this session, with the mark of their removal (`queue_mark`): work queued
+    /// before a folder was removed must not bring it back.
+    removed: Mutex<(u64, HashMap<PathBuf, u64>)>,
     _lock: std::fs::File,
 }
 
@@ -147,6 +153,7 @@ impl Library {
             vectors: RwLock::new(vectors),
             embedder,
             indexing: Mutex::new(()),
+            removed: Mutex::new((0, HashMap::new())),
             _lock: lock,
         };
         library.catch_up_derived()?;
@@ -177,16 +184,55 @@ impl Library {
         indexer::run(self, paths, events, cancel)
     }
 
+    /// A mark of this moment, for a face that queues indexing work now and runs it later.
+    pub fn queue_mark(&self) -> u64 {
+        self.removed.lock().unwrap_or_else(|p| p.into_inner()).0
+    }
+
+    /// `index`, for work queued at `mark`: a folder removed since then is not indexed (nor added
+    /// back). `Ok(None)` when every path was removed.
+    pub fn index_queued(
+        &self,
+        paths: &[PathBuf],
+        mark: u64,
+        events: &(dyn Fn(IndexEvent) + Sync),
+        cancel: &AtomicBool,
+    ) -> Result<Option<IndexSummary>> {
+        let live: Vec<PathBuf> = {
+            let removed = self.removed.lock().unwrap_or_else(|p| p.into_inner());
+            let removed_after = |path: &Path| {
+                let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+                removed
+                    .1
+                    .iter()
+                    .any(|(folder, at)| *at > mark && (canonical.starts_with(folder) || path.starts_with(folder)))
+            };
+            paths.iter().filter(|p| !removed_after(p)).cloned().collect()
+        };
+        if live.is_empty() {
+            return Ok(None);
+        }
+        self.index(&live, events, cancel).map(Some)
+    }
+
     /// Re-indexes every folder of the library.
     pub fn refresh(&self, events: &(dyn Fn(IndexEvent) + Sync), cancel: &AtomicBool) -> Result<IndexSummary> {
         let folders: Vec<PathBuf> = self.catalog.folders()?.into_iter().map(|f| f.path).collect();
         self.index(&folders, events, cancel)
     }
 
-    /// Forgets a folder and everything indexed from it.
+    /// Forgets a folder and everything indexed from it. Work queued before this call
+    /// (`index_queued`) no longer indexes it, even while this call waits for a run to end.
     pub fn remove_folder(&self, path: &Path) -> Result<usize> {
-        let _run = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
         let wanted = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        {
+            let mut marks = self.removed.lock().unwrap_or_else(|p| p.into_inner());
+            marks.0 += 1;
+            let mark = marks.0;
+            marks.1.insert(wanted.clone(), mark);
+            marks.1.insert(path.to_path_buf(), mark);
+        }
+        let _run = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
         let folder = self
             .catalog
             .folders()?
@@ -220,6 +266,7 @@ impl Library {
                 files_failed: count(Failed),
                 files_skipped: count(Skipped),
                 chunks: files.iter().map(|f| f.chunks).sum(),
+                unavailable: folder.unavailable.clone(),
             });
         }
         let vectors = self.vectors.read().unwrap_or_else(|p| p.into_inner());

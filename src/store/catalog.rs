@@ -14,66 +14,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
+use super::migrations;
 use crate::error::{Error, Result};
-
-const SCHEMA_VERSION: i64 = 1;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
-CREATE TABLE IF NOT EXISTS folders (
-    id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    added_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS files (
-    id INTEGER PRIMARY KEY,
-    folder_id INTEGER NOT NULL REFERENCES folders(id),
-    path TEXT NOT NULL UNIQUE,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    hash TEXT,
-    status TEXT NOT NULL CHECK (status IN ('indexed', 'failed', 'skipped')),
-    reason TEXT,
-    extractor TEXT,
-    extractor_version INTEGER,
-    pages INTEGER,
-    chunk_count INTEGER NOT NULL DEFAULT 0,
-    updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS files_by_folder ON files(folder_id);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    file_id INTEGER NOT NULL REFERENCES files(id),
-    ord INTEGER NOT NULL,
-    page INTEGER,
-    start_char INTEGER NOT NULL,
-    end_char INTEGER NOT NULL,
-    tokens INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    vector BLOB NOT NULL,
-    seq INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(file_id, ord);
-CREATE INDEX IF NOT EXISTS chunks_by_seq ON chunks(seq);
-CREATE TABLE IF NOT EXISTS removed_chunks (chunk_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS removed_by_seq ON removed_chunks(seq);
-CREATE TABLE IF NOT EXISTS chats (
-    id INTEGER PRIMARY KEY,
-    title TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY,
-    chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
-    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
-    content TEXT NOT NULL,
-    -- For answers: the retrieval query used and the citations, as JSON.
-    details TEXT,
-    created_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS messages_by_chat ON messages(chat_id, id);
-";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -105,6 +47,9 @@ impl FileStatus {
 pub struct Folder {
     pub id: i64,
     pub path: PathBuf,
+    /// Why the folder cannot be read now (missing, unreadable, suddenly empty): its index is kept
+    /// until it comes back. `None`: available.
+    pub unavailable: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -203,19 +148,26 @@ pub fn blob_to_vector(blob: &[u8]) -> Vec<f32> {
 impl Catalog {
     pub fn open(path: &Path) -> Result<Self> {
         let err = |source| Error::Catalog { path: path.to_path_buf(), source };
-        let writer = Connection::open(path).map_err(err)?;
+        let mut writer = Connection::open(path).map_err(err)?;
         writer
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
             .map_err(err)?;
         let version: i64 = writer.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
-        if version > SCHEMA_VERSION {
+        if version > migrations::LATEST {
             return Err(Error::InvalidInput(format!(
                 "the library at {} was written by a newer Folio (schema {version}); update Folio to open it",
                 path.display()
             )));
         }
-        writer.execute_batch(SCHEMA).map_err(err)?;
-        writer.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}")).map_err(err)?;
+        let migrated = migrations::migrate(&mut writer, path, migrations::LATEST).map_err(err)?;
+        if let Some(backup) = &migrated.backup {
+            tracing::info!(
+                "library schema {} → {}; the library as it was is kept at {}",
+                migrated.from,
+                migrated.to,
+                backup.display()
+            );
+        }
         let reader = Connection::open(path).map_err(err)?;
         reader.execute_batch("PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;").map_err(err)?;
         Ok(Catalog { path: path.to_path_buf(), writer: Mutex::new(writer), reader: Mutex::new(reader) })
@@ -283,9 +235,12 @@ impl Catalog {
 
     pub fn folders(&self) -> Result<Vec<Folder>> {
         let conn = self.read();
-        let mut stmt = conn.prepare("SELECT id, path FROM folders ORDER BY path").map_err(|e| self.err(e))?;
+        let mut stmt =
+            conn.prepare("SELECT id, path, unavailable FROM folders ORDER BY path").map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| Ok(Folder { id: r.get(0)?, path: PathBuf::from(r.get::<_, String>(1)?) }))
+            .query_map([], |r| {
+                Ok(Folder { id: r.get(0)?, path: PathBuf::from(r.get::<_, String>(1)?), unavailable: r.get(2)? })
+            })
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(|e| self.err(e));
         rows
@@ -314,7 +269,15 @@ impl Catalog {
             }
         }
         tx.commit().map_err(|e| self.err(e))?;
-        Ok(Folder { id, path: path.to_path_buf() })
+        Ok(Folder { id, path: path.to_path_buf(), unavailable: None })
+    }
+
+    /// Marks a folder unavailable with the reason, or available again (`None`).
+    pub fn set_folder_unavailable(&self, folder_id: i64, reason: Option<&str>) -> Result<()> {
+        self.write()
+            .execute("UPDATE folders SET unavailable = ?1 WHERE id = ?2", params![reason, folder_id])
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     /// Forgets a folder and everything indexed from it.

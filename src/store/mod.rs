@@ -4,6 +4,7 @@ mod analyzer;
 pub mod catalog;
 pub mod chats;
 pub mod keyword;
+pub mod migrations;
 pub mod vector;
 
 use std::io::Write;

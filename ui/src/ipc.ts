@@ -27,6 +27,8 @@ export interface FolderView {
   /** Non-null while this folder is being indexed. */
   indexing: IndexProgress | null;
   watched: boolean;
+  /** Why the folder cannot be read now (missing, unreadable, suddenly empty); its index is kept. */
+  unavailable?: string | null;
 }
 
 export interface FileView {

@@ -92,6 +92,8 @@ class FolderRow {
     const p = folderProgress(s, this.path);
     this.status.textContent = phase;
     this.status.dataset.phase = phase;
+    // An unavailable folder says why (its index is kept until it is back).
+    this.status.title = view?.unavailable ?? "";
     this.el.dataset.phase = phase;
     this.progressWrap.hidden = phase !== "indexing";
     if (p && phase === "indexing") {

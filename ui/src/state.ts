@@ -109,13 +109,14 @@ export function libraryPatch(
 }
 
 /** What a folder row shows as its status. "ready" is what end-to-end tests wait for. */
-export type FolderPhase = "adding" | "indexing" | "ready";
+export type FolderPhase = "adding" | "indexing" | "ready" | "unavailable";
 
 export function folderPhase(state: UiState, path: string): FolderPhase {
   if (state.progress[path]) return "indexing";
   const f = state.library.folders.find((x) => x.path === path);
   if (f?.indexing) return "indexing";
   if (!f && state.pending.includes(path)) return "adding";
+  if (f?.unavailable) return "unavailable";
   return "ready";
 }
 

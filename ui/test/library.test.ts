@@ -50,6 +50,16 @@ describe("library panel", () => {
     expect(row("/home/u/docs")).toBe(r);
   });
 
+  it("shows a folder that cannot be read as unavailable, with the reason, its index kept", async () => {
+    const reason = "cannot be found (No such file or directory): deleted, or on a drive that is not mounted";
+    await mountWindow(defaultHandlers({
+      app_state: () => appState({ library: library([folder("/media/usb/notes", { files_indexed: 12, chunks: 300, unavailable: reason })]) }),
+    }));
+    expect(status("/media/usb/notes")).toBe("unavailable");
+    expect(q(tid("folder-status"), row("/media/usb/notes")).title).toBe(reason);
+    expect(q(tid("folder-counts"), row("/media/usb/notes")).textContent).toContain("12");
+  });
+
   it("reports a failed add and drops the placeholder", async () => {
     const { app } = await mountWindow(defaultHandlers({ add_paths: () => Promise.reject("Cannot read /nope: permission denied.") }));
     await app.addPaths(["/nope"]);

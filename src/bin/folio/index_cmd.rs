@@ -37,7 +37,7 @@ pub fn index(library: &Library, paths: &[PathBuf], json: bool) -> Result<()> {
                 bar.set_message(format!("{} passages, {rate:.0}/s", *total));
             }
         }
-        IndexEvent::Embedded { .. } | IndexEvent::Finished { .. } => {}
+        IndexEvent::Embedded { .. } | IndexEvent::Finished { .. } | IndexEvent::Unavailable { .. } => {}
     };
     let summary = library.index(paths, &on_event, &AtomicBool::new(false))?;
     bar.finish_and_clear();
@@ -63,6 +63,9 @@ fn print_summary(s: &IndexSummary) {
     );
     print_grouped("Skipped", &s.skipped);
     print_grouped("Failed", &s.failed);
+    for (folder, reason) in &s.unavailable {
+        println!("Unavailable, its index kept: {} {reason}", folder.display());
+    }
 }
 
 /// Lists files by reason; long lists show the first few of each reason.
