@@ -81,9 +81,33 @@ impl Default for ExtractLimits {
         ExtractLimits {
             timeout_base: Duration::from_secs(30),
             timeout_per_mib: Duration::from_secs(3),
-            worker_memory_bytes: 3 << 30,
+            worker_memory_bytes: WorkerPlan::for_machine(&crate::machine::Machine::this()).memory_bytes,
             max_text_bytes: 64 << 20,
         }
+    }
+}
+
+/// How many extraction workers run at once and how much address space each may take, from the
+/// machine: together they stay within three quarters of its memory (the app, the embedder and the
+/// user's other programs need the rest), each gets between 1 and 3 GiB, and there are no more than
+/// cores (nor eight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerPlan {
+    pub workers: usize,
+    pub memory_bytes: u64,
+}
+
+impl WorkerPlan {
+    const MIN: u64 = 1 << 30;
+    const MAX: u64 = 3 << 30;
+
+    pub fn for_machine(machine: &crate::machine::Machine) -> WorkerPlan {
+        // Unknown memory: the old fixed plan's 3 GiB, for as many workers as a modest laptop holds.
+        let budget = machine.memory_bytes.unwrap_or(8 << 30) / 4 * 3;
+        let fit = (budget / Self::MIN).max(1) as usize;
+        let workers = machine.cores.clamp(1, 8).min(fit);
+        let memory_bytes = (budget / workers as u64).clamp(Self::MIN, Self::MAX);
+        WorkerPlan { workers, memory_bytes }
     }
 }
 
@@ -318,6 +342,7 @@ fn read_frame(input: &mut impl Read) -> io::Result<Vec<u8>> {
 
 /// The worker process: answers requests on stdin until it closes.
 fn worker_main() -> io::Result<()> {
+    confine();
     let mut replies = protocol_output()?;
     if let Some(bytes) = std::env::var(MEMORY_ENV).ok().and_then(|v| v.parse::<u64>().ok()) {
         limit_memory(bytes);
@@ -378,6 +403,28 @@ fn own_peak_rss_kib() -> u64 {
         }
     }
     0
+}
+
+/// What a worker gives up before it reads a file, best effort (each step that the platform refuses
+/// is skipped; the address-space limit and the time limit still hold):
+/// - the OOM killer's first choice (`oom_score_adj` 1000), so memory pressure ends a worker, not
+///   the app;
+/// - no new privileges (setuid programs cannot raise it);
+/// - no network: a network namespace of its own holds only a loopback that is down (a user
+///   namespace first when unprivileged; files stay readable, the kernel checks the real user).
+///   Runs first in the worker, while it has a single thread, as `unshare` requires.
+fn confine() {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
+        // SAFETY: prctl and unshare with constant flags; a failure only leaves that step undone.
+        unsafe {
+            libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+            let flags =
+                if libc::geteuid() == 0 { libc::CLONE_NEWNET } else { libc::CLONE_NEWUSER | libc::CLONE_NEWNET };
+            libc::unshare(flags);
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -441,5 +488,27 @@ fn cap_text(extraction: &mut Extraction, max: usize) {
     if let Some(keep_pages) = cut_at {
         extraction.pages.truncate(keep_pages);
         extraction.warnings.push(format!("only the first {} MiB of text were indexed", max >> 20));
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::WorkerPlan;
+    use crate::machine::Machine;
+
+    fn plan(cores: usize, gib: u64) -> (usize, u64) {
+        let p = WorkerPlan::for_machine(&Machine { cores, memory_bytes: Some(gib << 30), available_bytes: None });
+        (p.workers, p.memory_bytes >> 20)
+    }
+
+    #[test]
+    fn workers_fit_in_the_machine() {
+        // 8 cores, 8 GiB: eight 3 GiB workers (24 GiB) were allowed; now six of 1 GiB.
+        assert_eq!(plan(8, 8), (6, 1024));
+        assert_eq!(plan(8, 16), (8, 1536));
+        assert_eq!(plan(2, 24), (2, 3072));
+        assert_eq!(plan(16, 64), (8, 3072));
+        // A tiny machine still gets one worker of the smallest size.
+        assert_eq!(plan(4, 1), (1, 1024));
     }
 }

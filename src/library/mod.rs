@@ -52,7 +52,7 @@ impl Default for LibraryOptions {
             discover: DiscoverOptions::default(),
             chunk_target: ChunkSizes::default().target,
             chunk_overlap: ChunkSizes::default().overlap,
-            extract_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8),
+            extract_threads: crate::ingest::worker::WorkerPlan::for_machine(&crate::machine::Machine::this()).workers,
         }
     }
 }
