@@ -18,6 +18,7 @@ fn main() {
         "models",
         "import_model",
         "download_model",
+        "cancel_download",
         "get_settings",
         "set_settings",
     ])))

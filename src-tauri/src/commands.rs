@@ -274,7 +274,8 @@ pub fn download_model(app: AppHandle, shell: State<'_, Arc<Shell>>, id: String) 
             );
         };
         let mut last = std::time::Instant::now();
-        let result = folio::models::install::download(&url, &target, entry.sha256.as_deref(), &cancel, &mut |p| {
+        let expected = folio::models::install::Expected { sha256: entry.sha256.as_deref(), size: entry.size_bytes };
+        let result = folio::models::install::download(&url, &target, expected, &cancel, &mut |p| {
             if last.elapsed().as_millis() >= 200 {
                 last = std::time::Instant::now();
                 send(p.done, p.total.or(entry.size_bytes).unwrap_or(0), false, None);
@@ -292,6 +293,18 @@ pub fn download_model(app: AppHandle, shell: State<'_, Arc<Shell>>, id: String) 
         }
     });
     Ok(())
+}
+
+/// Stops a download; its part is kept, and downloading again resumes it.
+#[tauri::command]
+pub fn cancel_download(shell: State<'_, Arc<Shell>>, id: String) -> Res<()> {
+    match lock(&shell.downloads).get(&id) {
+        Some(cancel) => {
+            cancel.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        None => Err(format!("{id} is not downloading")),
+    }
 }
 
 /// A download in the shell's list for as long as it lives.

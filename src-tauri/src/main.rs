@@ -176,6 +176,7 @@ fn main() {
             commands::models,
             commands::import_model,
             commands::download_model,
+            commands::cancel_download,
             commands::get_settings,
             commands::set_settings,
         ])

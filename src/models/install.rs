@@ -61,34 +61,93 @@ pub struct Progress {
     pub total: Option<u64>,
 }
 
-/// Downloads `url` to `target`, continuing a `.part` file left by an earlier attempt, and checks
-/// the sha256 when one is given. On a mismatch the partial file is deleted.
+/// What a download must turn out to be: its sha256 and size when the catalog knows them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Expected<'a> {
+    pub sha256: Option<&'a str>,
+    pub size: Option<u64>,
+}
+
+/// No model file is larger than this; a server that says otherwise is not believed.
+const MAX_DOWNLOAD_BYTES: u64 = 64 << 30;
+
+/// Downloads `url` to `target`. A `.part` file left by an earlier attempt is continued with a range
+/// request that names the version it holds (`If-Range`, with the ETag or Last-Modified the server
+/// gave), and the server's `Content-Range` must start where the part ends: a file that changed on
+/// the server starts over instead of being spliced. A part that is already whole (the server
+/// answers 416) is verified, not requested again. The size is capped (the catalog's, else 64 GiB).
+/// The sha256 is checked when one is given; otherwise it is recorded beside the file
+/// (`NAME.gguf.sha256`) at this first verified download, and later downloads must match it. On a
+/// mismatch the part is deleted.
 pub fn download(
     url: &str,
     target: &Path,
-    sha256: Option<&str>,
+    expected: Expected,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<PathBuf> {
     let part = target.with_extension("part");
+    let validator_file = target.with_extension("part.validator");
+    let recorded_file = sha_record(target);
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
-    let agent = ureq::Agent::new_with_defaults();
-    let mut request = agent.get(url);
-    if have > 0 {
-        request = request.header("Range", &format!("bytes={have}-"));
-    }
+    let recorded = std::fs::read_to_string(&recorded_file).ok().map(|s| s.trim().to_string());
+    let sha256 = expected.sha256.map(str::to_string).or(recorded);
+    let cap = expected.size.unwrap_or(MAX_DOWNLOAD_BYTES).min(MAX_DOWNLOAD_BYTES);
     let fail = |e: String| {
         Error::InvalidInput(format!(
             "downloading {url} failed: {e}; check the connection and try again (the download resumes)"
         ))
     };
+    let mut have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+    if have > cap {
+        let _ = std::fs::remove_file(&part);
+        have = 0;
+    }
+    let validator = std::fs::read_to_string(&validator_file).ok().filter(|v| !v.is_empty());
+    // Statuses are answered here (416 is how a server says the part is already whole).
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut request = agent.get(url);
+    if have > 0 {
+        request = request.header("Range", &format!("bytes={have}-"));
+        if let Some(v) = &validator {
+            request = request.header("If-Range", v);
+        }
+    }
     let response = request.call().map_err(|e| fail(e.to_string()))?;
-    let resumed = response.status() == 206;
-    let length: Option<u64> =
-        response.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    let status = response.status().as_u16();
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    if status == 416 && have > 0 {
+        // The part holds every byte already: check it instead of asking again.
+        return finish(&part, target, sha256.as_deref(), &recorded_file, &validator_file, url);
+    }
+    let resumed = match status {
+        206 => {
+            let range = header("content-range").unwrap_or_default();
+            match parse_content_range(&range) {
+                Some((start, _)) if start == have => true,
+                _ => {
+                    let _ = std::fs::remove_file(&part);
+                    return Err(fail(format!(
+                        "the server resumed at the wrong place ({range:?} for a part of {have} bytes); the part was deleted"
+                    )));
+                }
+            }
+        }
+        200 => false,
+        other => return Err(fail(format!("the server answered HTTP {other}"))),
+    };
+    let total = if resumed {
+        parse_content_range(&header("content-range").unwrap_or_default()).and_then(|(_, total)| total)
+    } else {
+        header("content-length").and_then(|v| v.parse().ok())
+    };
+    if let Some(total) = total.filter(|&t| t > cap) {
+        return Err(fail(format!("the file is {total} bytes, more than the {cap} expected")));
+    }
+    // The version this part holds, for resuming it later.
+    let _ = std::fs::write(&validator_file, header("etag").or_else(|| header("last-modified")).unwrap_or_default());
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(resumed)
@@ -97,7 +156,6 @@ pub fn download(
         .open(&part)
         .map_err(|e| Error::io(&part, e))?;
     let mut done = if resumed { have } else { 0 };
-    let total = length.map(|l| l + done);
     let mut body = response.into_body().into_reader();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -108,8 +166,13 @@ pub fn download(
         if n == 0 {
             break;
         }
-        file.write_all(&buf[..n]).map_err(|e| Error::io(&part, e))?;
         done += n as u64;
+        if done > cap {
+            drop(file);
+            let _ = std::fs::remove_file(&part);
+            return Err(fail(format!("the server sent more than the {cap} bytes expected; the part was deleted")));
+        }
+        file.write_all(&buf[..n]).map_err(|e| Error::io(&part, e))?;
         progress(Progress { done, total });
     }
     file.flush().map_err(|e| Error::io(&part, e))?;
@@ -119,16 +182,46 @@ pub fn download(
             return Err(fail(format!("the connection closed after {done} of {total} bytes")));
         }
     }
-    if let Some(expected) = sha256 {
-        let actual = sha256_file(&part)?;
-        if !actual.eq_ignore_ascii_case(expected) {
-            let _ = std::fs::remove_file(&part);
+    finish(&part, target, sha256.as_deref(), &recorded_file, &validator_file, url)
+}
+
+/// Where the sha256 of a download without a pinned hash is kept.
+fn sha_record(target: &Path) -> PathBuf {
+    let name = target.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    target.with_file_name(format!("{name}.sha256"))
+}
+
+/// `bytes START-END/TOTAL` → (START, TOTAL when known).
+fn parse_content_range(value: &str) -> Option<(u64, Option<u64>)> {
+    let rest = value.trim().strip_prefix("bytes ")?;
+    let (range, total) = rest.split_once('/')?;
+    let start = range.split_once('-')?.0.trim().parse().ok()?;
+    Some((start, total.trim().parse().ok()))
+}
+
+/// Verifies a whole part and moves it into place; records its hash when none was known.
+fn finish(
+    part: &Path,
+    target: &Path,
+    sha256: Option<&str>,
+    recorded_file: &Path,
+    validator_file: &Path,
+    url: &str,
+) -> Result<PathBuf> {
+    let actual = sha256_file(part)?;
+    match sha256 {
+        Some(expected) if !actual.eq_ignore_ascii_case(expected) => {
+            let _ = std::fs::remove_file(part);
+            let _ = std::fs::remove_file(validator_file);
             return Err(Error::InvalidInput(format!(
                 "the download of {url} is damaged (sha256 {actual}, expected {expected}); it was deleted, try again"
             )));
         }
+        Some(_) => {}
+        None => std::fs::write(recorded_file, format!("{actual}\n")).map_err(|e| Error::io(recorded_file, e))?,
     }
-    std::fs::rename(&part, target).map_err(|e| Error::io(target, e))?;
+    std::fs::rename(part, target).map_err(|e| Error::io(target, e))?;
+    let _ = std::fs::remove_file(validator_file);
     Ok(target.to_path_buf())
 }
 

@@ -223,6 +223,10 @@ export class App {
     }
   }
 
+  async cancelDownload(id: string): Promise<void> {
+    await this.attempt(this.commands.cancelDownload(id));
+  }
+
   /** A model arrived: refresh the list, and make it the active model when none is set, so the
    * first model installed is used without a trip to the settings. */
   private async modelInstalled(id: string): Promise<void> {

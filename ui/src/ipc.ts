@@ -230,6 +230,8 @@ export const commands = {
   models: () => invoke<ModelsView>("models"),
   importModel: (path: string) => invoke<string>("import_model", { path }),
   downloadModel: (id: string) => invoke<void>("download_model", { id }),
+  /** Stops a download (its part is kept; downloading again resumes). */
+  cancelDownload: (id: string) => invoke<void>("cancel_download", { id }),
   getSettings: () => invoke<Settings>("get_settings"),
   setSettings: (settings: Settings) => invoke<void>("set_settings", { settings }),
 };

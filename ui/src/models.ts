@@ -71,7 +71,10 @@ class ModelRow {
       } else {
         this.bar = h("progress", { "data-testid": "download-progress", "aria-label": `Downloading ${model.name}` });
         this.text = h("span", { class: "progress-text", "data-testid": "download-progress-text" });
-        replaceChildren(this.action, this.bar, this.text);
+        // Stopping keeps what arrived: downloading again resumes it.
+        const cancel = h("button", { type: "button", class: "link", "data-testid": "cancel-download", "aria-label": `Stop downloading ${model.name}` }, "Stop");
+        cancel.addEventListener("click", () => void this.app.cancelDownload(this.model.id));
+        replaceChildren(this.action, this.bar, this.text, cancel);
       }
     }
     if (phase === "downloading" && d && this.bar && this.text) {

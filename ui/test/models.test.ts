@@ -92,6 +92,16 @@ describe("first screen without a model", () => {
     expect(q(tid("no-model")).hidden).toBe(true);
   });
 
+  it("stops a download in flight from its row", async () => {
+    const { calls } = await mountWindow(noModel({ download_model: () => null, cancel_download: () => null }));
+    q<HTMLButtonElement>(tid("download-model")).click();
+    await settle();
+    await shellEmit("model-download", { id: "qwen2.5-1.5b-instruct", done_bytes: 100, total_bytes: 1000, finished: false, error: null });
+    q<HTMLButtonElement>(tid("cancel-download")).click();
+    await settle();
+    expect(calls.find((c) => c.cmd === "cancel_download")?.args).toEqual({ id: "qwen2.5-1.5b-instruct" });
+  });
+
   it("shows a failed download with a retry", async () => {
     await mountWindow(noModel({ download_model: () => null }));
     await shellEmit("model-download", { id: "qwen2.5-7b-instruct", done_bytes: 10, total_bytes: 100, finished: false, error: "Hash mismatch: the file was deleted; try again." });
