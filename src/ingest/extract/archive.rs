@@ -32,6 +32,9 @@ pub struct Archive<'a> {
 
 impl<'a> Archive<'a> {
     pub fn open(bytes: &'a [u8], format: &'static str) -> Result<Self, ExtractError> {
+        if is_encrypted_office(bytes) {
+            return Err(ExtractError::Encrypted);
+        }
         if let Some(entries) = declared_entries(bytes) {
             if entries > MAX_ENTRIES {
                 return Err(ExtractError::Refused(format!(
@@ -45,7 +48,15 @@ impl<'a> Archive<'a> {
             detail: format!("not a readable ZIP container ({e}); the file may be truncated or not a {format} file"),
         })?;
         let names = zip.file_names().filter_map(|n| n.ok().map(Cow::into_owned)).collect();
-        Ok(Archive { zip, names, format, budget: MAX_TOTAL_BYTES })
+        let mut archive = Archive { zip, names, format, budget: MAX_TOTAL_BYTES };
+        // OpenDocument keeps a password-protected file's parts encrypted inside an ordinary ZIP;
+        // its manifest says so.
+        if let Some(manifest) = archive.read_optional("META-INF/manifest.xml")? {
+            if String::from_utf8_lossy(&manifest).contains("encryption-data") {
+                return Err(ExtractError::Encrypted);
+            }
+        }
+        Ok(archive)
     }
 
     pub fn names(&self) -> &[String] {
@@ -250,6 +261,14 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A password-protected Word, Excel or PowerPoint file (2007 and later): not a ZIP but an OLE
+/// compound file holding an `EncryptedPackage` stream (its name is stored in UTF-16).
+fn is_encrypted_office(bytes: &[u8]) -> bool {
+    const OLE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    let name: Vec<u8> = "EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    bytes.starts_with(&OLE) && bytes.windows(name.len()).any(|w| w == name)
 }
 
 #[cfg(test)]
