@@ -264,6 +264,10 @@ fn a_russian_question_about_english_documents_is_answered_from_them() {
     assert!(!answer.nothing_relevant && !answer.refused, "{answer:?}");
     assert_eq!(name(&answer.sources[0].path), "bees.txt", "{:?}", answer.sources);
     assert!(answer.citations.iter().any(|c| name(&c.path) == "bees.txt"), "{answer:?}");
+    // Written from the English passage in English, then translated: the reader gets Russian.
+    let original = answer.translated_from.as_deref().expect("the answer was translated");
+    assert_eq!(folio::answer::Language::detect(original), folio::answer::Language::English, "{original}");
+    assert_eq!(folio::answer::Language::detect(&answer.text), folio::answer::Language::Russian, "{}", answer.text);
 }
 
 #[test]

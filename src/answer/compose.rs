@@ -28,14 +28,16 @@ pub fn compose(
     answer: &mut Answer,
 ) -> Result<()> {
     let started = std::time::Instant::now();
+    let in_sources = prompt::answer_language(answer.language, &sources);
     let language = match options.answer_in {
-        AnswerIn::Sources | AnswerIn::Translate => prompt::answer_language(answer.language, &sources),
-        AnswerIn::Question => answer.language,
+        AnswerIn::Sources | AnswerIn::Translate => in_sources,
+        AnswerIn::Auto if in_sources == language::Language::English => in_sources,
+        AnswerIn::Auto | AnswerIn::Question => answer.language,
     };
     // Written in another language than the question's, the answer is translated before the reader
     // sees it: the first pass streams nothing.
-    let translate_to =
-        (options.answer_in == AnswerIn::Translate && language != answer.language).then_some(answer.language);
+    let translating = matches!(options.answer_in, AnswerIn::Translate | AnswerIn::Auto);
+    let translate_to = (translating && language != answer.language).then_some(answer.language);
     let stream = translate_to.is_none();
     let style = super::prompt_style(model, options);
     let messages = prompt::messages(history, 2, &sources, question, language, style);

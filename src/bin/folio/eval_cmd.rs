@@ -59,10 +59,11 @@ pub enum EvalCommand {
         /// the style for the model's size)
         #[arg(long)]
         prompt: Option<folio::answer::PromptStyle>,
-        /// Which language answers are written in: sources (the sources' when they all share one
-        /// other than the question's), question, or translate (the sources', then translated into
-        /// the question's)
-        #[arg(long, default_value = "sources")]
+        /// Which language answers are written in: auto (the question's: from English sources
+        /// written in English and translated, from others written directly), sources (the
+        /// sources' when they all share one other than the question's), question, or translate
+        /// (the sources', then translated into the question's)
+        #[arg(long, default_value = "auto")]
         answer_in: folio::answer::AnswerIn,
         /// Give the model the paragraph that holds the answer instead of retrieving (the model's
         /// ceiling; no documents are held out)
