@@ -33,6 +33,20 @@ fn instruction(to: Language) -> &'static str {
     }
 }
 
+/// One worked translation into `to`. Without it qwen2.5-0.5b mostly echoed the English sentence
+/// ("Tesla lived most of his life in a series of New York hotels."); with it, it translates
+/// ("Тесла проживал … в ряде отелей New York [1].") and keeps the marker.
+fn example(to: Language) -> [&'static str; 2] {
+    match to {
+        Language::Russian => {
+            ["The bridge over the river was built in 1885 [2].", "Мост через реку был построен в 1885 году [2]."]
+        }
+        Language::English => {
+            ["Мост через реку был построен в 1885 году [2].", "The bridge over the river was built in 1885 [2]."]
+        }
+    }
+}
+
 /// Translates `text` (an answer with citation markers) into `to`, streaming the translation
 /// through `on_text`. `None` when the model's output is not a usable translation (empty, or not
 /// in `to`): the caller keeps the original.
@@ -48,7 +62,13 @@ pub fn translate(
     if !words.chars().any(char::is_alphabetic) {
         return Ok(None);
     }
-    let messages = [Message::new("system", instruction(to)), Message::new("user", text.trim())];
+    let [shown, translated] = example(to);
+    let messages = [
+        Message::new("system", instruction(to)),
+        Message::new("user", shown),
+        Message::new("assistant", translated),
+        Message::new("user", text.trim()),
+    ];
     // Russian takes about twice the tokens of English for the same words.
     let max_tokens = model.count_tokens(text) * 3 + 16;
     let options = GenerateOptions { max_tokens, sampling: SamplingOptions::greedy(), stop: vec![] };

@@ -15,6 +15,7 @@ pub mod html;
 mod markdown;
 mod ocr;
 mod odt;
+mod ole;
 mod pdf;
 mod pdf_repair;
 mod pptx;
@@ -91,6 +92,9 @@ static EXTRACTORS: &[&dyn Extractor] = &[
     &epub::Epub,
     &rtf::Rtf,
     &eml::Email,
+    &ole::Doc,
+    &ole::Ppt,
+    &ole::Msg,
     &html::Html,
     &markdown::Markdown,
     &text::PlainText,
@@ -98,7 +102,8 @@ static EXTRACTORS: &[&dyn Extractor] = &[
 
 /// Bumped whenever an extractor reads files differently, so failed files get another try.
 /// 2: Office, e-book, RTF and e-mail formats; PDF fallback reader, repair, OCR and garbage checks.
-pub const EXTRACTOR_VERSION: i64 = 2;
+/// 3: Word 97–2003, PowerPoint 97–2003 and Outlook messages; password-protected Office files.
+pub const EXTRACTOR_VERSION: i64 = 3;
 
 /// When the extraction under way must be finished: the worker sets it from the time limit its
 /// parent enforces, so that slow extractors (OCR, very long PDFs) stop in time and keep what they
