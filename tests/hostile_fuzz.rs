@@ -68,6 +68,9 @@ fn targets() -> Vec<Target> {
         Target { file: "x.odt", seeds: vec![written("a.odt", &formats_samples::write_odt)] },
         Target { file: "x.epub", seeds: vec![written("a.epub", &formats_samples::write_epub)] },
         Target { file: "x.rtf", seeds: vec![formats_samples::RTF.as_bytes().to_vec()] },
+        Target { file: "x.doc", seeds: vec![formats_samples::ole::word_97("The pump is primed.\r", "Насос.")] },
+        Target { file: "x.ppt", seeds: vec![formats_samples::ole::powerpoint_97()] },
+        Target { file: "x.msg", seeds: vec![formats_samples::ole::outlook_message()] },
         Target { file: "x.eml", seeds: vec![formats_samples::EML.as_bytes().to_vec()] },
         Target { file: "x.csv", seeds: vec![b"name,\"role, rank\"\nNemo,\"cap\"\"tain\"\n1;2;3\n".to_vec()] },
         Target {

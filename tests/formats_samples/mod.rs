@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod ole;
+
 use std::io::Write;
 use std::path::Path;
 
