@@ -327,12 +327,13 @@ pub fn get_settings(shell: State<'_, Arc<Shell>>) -> Res<Settings> {
 #[tauri::command]
 pub fn set_settings(app: AppHandle, shell: State<'_, Arc<Shell>>, settings: Settings) -> Res<()> {
     settings.validate().map_err(err)?;
+    let previous = lock(&shell.settings).clone();
     // The window names installed models by id; a path, or an id that climbs out of the model
-    // directory (`../x`), is refused.
-    if let Some(model) = &settings.model {
+    // directory (`../x`), is refused. (A path the user wrote in the settings file themselves is
+    // theirs: it is kept while the window changes other settings.)
+    if let Some(model) = settings.model.as_ref().filter(|m| previous.model.as_ref() != Some(*m)) {
         folio::models::installed_model_file(model).map_err(err)?;
     }
-    let previous = lock(&shell.settings).clone();
     // The library's location is not something the window may move; the reason for the model is
     // the engine's (first start) until the user picks another.
     let model_reason = if settings.model == previous.model {
