@@ -14,8 +14,10 @@ pub mod models;
 pub mod progress;
 pub mod search;
 pub mod settings;
+pub mod stats;
 pub mod store;
 pub mod units;
+pub mod vector_math;
 pub mod watch;
 
 pub use error::{Error, Result};

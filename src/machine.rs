@@ -30,6 +30,20 @@ impl Machine {
     }
 }
 
+/// Peak resident memory of this process in MiB.
+pub fn peak_rss_mib() -> f64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrusage fills the struct we pass.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let who = libc::RUSAGE_SELF;
+        if unsafe { libc::getrusage(who, &mut usage) } == 0 {
+            return usage.ru_maxrss as f64 / 1024.0;
+        }
+    }
+    0.0
+}
+
 #[cfg(target_os = "linux")]
 fn memory() -> (Option<u64>, Option<u64>) {
     let text = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();

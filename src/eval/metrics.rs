@@ -45,16 +45,7 @@ pub fn mrr_at(ranking: &[String], relevant: &HashMap<String, i32>, k: usize) -> 
         .unwrap_or(0.0)
 }
 
-/// The value at quantile `q` (0..=1) of unsorted samples, nearest rank.
-pub fn quantile(samples: &[f64], q: f64) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
+pub use crate::stats::quantile;
 
 #[cfg(test)]
 mod tests {

@@ -286,16 +286,4 @@ fn hnsw_recall(library: &Library, queries: &[Judged]) -> Result<f64> {
     Ok(found as f64 / (k * queries.len()) as f64)
 }
 
-/// Peak resident memory of this process in MiB.
-pub fn peak_rss_mib() -> f64 {
-    #[cfg(unix)]
-    {
-        // SAFETY: getrusage fills the struct we pass.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let who = libc::RUSAGE_SELF;
-        if unsafe { libc::getrusage(who, &mut usage) } == 0 {
-            return usage.ru_maxrss as f64 / 1024.0;
-        }
-    }
-    0.0
-}
+pub use crate::machine::peak_rss_mib;

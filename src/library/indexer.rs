@@ -182,6 +182,7 @@ fn plan(
                     mtime_ns: f.mtime_ns,
                     hash: None,
                     extractor: None,
+                    extractor_version: None,
                     pages: None,
                 };
                 library.catalog.record_unindexed(&record, FileStatus::Skipped, reason)?;
@@ -499,6 +500,7 @@ impl<'a> Committer<'a> {
             mtime_ns: p.job.found.mtime_ns,
             hash: Some(&p.hash),
             extractor: Some(&p.extractor),
+            extractor_version: Some(EXTRACTOR_VERSION),
             pages: Some(p.pages),
         };
         let chunks: Vec<NewChunk> = p
@@ -547,6 +549,7 @@ impl<'a> Committer<'a> {
             mtime_ns: job.found.mtime_ns,
             hash,
             extractor: Some(extractor_name(&job.found.path)),
+            extractor_version: Some(EXTRACTOR_VERSION),
             pages: None,
         };
         self.library.catalog.record_unindexed(&record, FileStatus::Failed, &reason)?;

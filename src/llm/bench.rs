@@ -10,7 +10,7 @@ use super::sampling::argmax;
 use super::session::LocalModel;
 use super::template::Message;
 use crate::error::Result;
-use crate::eval::metrics::quantile;
+use crate::stats::quantile;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LlmBench {
@@ -110,6 +110,6 @@ pub fn run(model: &mut LocalModel, prompt_len: usize, generate_len: usize, repet
         second_turn_first_token_seconds_reused: reused.first_token_seconds,
         second_turn_first_token_seconds_fresh: fresh.first_token_seconds,
         second_turn_reused_tokens: reused.reused_tokens,
-        peak_rss_mib: crate::eval::retrieval::peak_rss_mib(),
+        peak_rss_mib: crate::machine::peak_rss_mib(),
     })
 }

@@ -86,6 +86,8 @@ pub struct FileRecord<'a> {
     pub mtime_ns: i64,
     pub hash: Option<&'a str>,
     pub extractor: Option<&'a str>,
+    /// The version of the readers that read it (the caller's: the catalog does not know them).
+    pub extractor_version: Option<i64>,
     pub pages: Option<usize>,
 }
 
@@ -410,7 +412,7 @@ impl Catalog {
         reason: Option<&str>,
         chunk_count: usize,
     ) -> rusqlite::Result<i64> {
-        let extractor_version = r.extractor.map(|_| crate::ingest::extract::EXTRACTOR_VERSION);
+        let extractor_version = r.extractor_version;
         tx.query_row(
             "INSERT INTO files(folder_id, path, size, mtime_ns, hash, status, reason, extractor, extractor_version, pages, chunk_count, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)

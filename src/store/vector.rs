@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use hnsw_rs::prelude::{AnnT, Distance, Hnsw, HnswIo};
 use serde::{Deserialize, Serialize};
 
-use crate::embed::dot;
 use crate::error::{Error, Result};
+use crate::vector_math::dot;
 
 /// Graph parameters: 16 links a node and a wide construction beam give recall@10 above 0.98 on
 /// 384-dimensional sentence embeddings (see `folio eval retrieval`).

@@ -66,5 +66,5 @@ pub fn dot_k(wtype: WeightType, row: &[u8], act: &Q8KRow) -> f32 {
 }
 
 pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
-    crate::embed::dot(a, b)
+    crate::vector_math::dot(a, b)
 }
