@@ -48,7 +48,11 @@ impl Extractor for Pdf {
         }
         let mut pages: Vec<(u32, Outcome)> = Vec::with_capacity(numbers.len());
         for &number in &numbers {
-            let outcome = if out_of_time() { Outcome::NotReached } else { read_page(&doc, number) };
+            let outcome = if out_of_time() {
+                Outcome::NotReached
+            } else {
+                with_form_values(read_page(&doc, number), &doc, number)
+            };
             pages.push((number, outcome));
         }
         let ocr_note = ocr_pages(path, &mut pages);
@@ -147,6 +151,67 @@ fn read_page(doc: &Document, number: u32) -> Outcome {
         Err(e) if fonts => Outcome::Failed(e),
         _ if images => Outcome::Scanned,
         _ => Outcome::Blank,
+    }
+}
+
+/// A page's text with the values typed into its form fields after it. pdftotext shows them (it
+/// draws the fields), and in a filled-in form they are what matters; neither reader sees them,
+/// as they live in the fields, not in the page's content.
+fn with_form_values(outcome: Outcome, doc: &Document, number: u32) -> Outcome {
+    let values = catch_unwind(AssertUnwindSafe(|| form_values(doc, number))).unwrap_or_default();
+    if values.is_empty() {
+        return outcome;
+    }
+    let values = values.join("\n");
+    match outcome {
+        Outcome::Text { text, via } => Outcome::Text { text: format!("{text}\n{values}"), via },
+        Outcome::Blank => Outcome::Text { text: values, via: Via::PdfExtract },
+        other => other,
+    }
+}
+
+/// The text values of the page's form widgets (a field's value may sit on its parent field).
+fn form_values(doc: &Document, number: u32) -> Vec<String> {
+    let Some(&page_id) = doc.get_pages().get(&number) else { return Vec::new() };
+    let widgets = doc.get_page_annotations(page_id).unwrap_or_default();
+    widgets
+        .into_iter()
+        .filter(|a| a.get(b"Subtype").and_then(Object::as_name).is_ok_and(|n| n == b"Widget"))
+        .filter_map(|a| field_value(doc, a, 0))
+        .filter(|v| !v.trim().is_empty())
+        .collect()
+}
+
+fn field_value(doc: &Document, field: &pdf_extract::Dictionary, depth: usize) -> Option<String> {
+    if depth > 8 {
+        return None;
+    }
+    match field.get(b"V") {
+        Ok(value) => value_text(doc, value, 0),
+        Err(_) => {
+            let parent = field.get(b"Parent").ok()?.as_reference().ok()?;
+            field_value(doc, doc.get_dictionary(parent).ok()?, depth + 1)
+        }
+    }
+}
+
+/// A field value as text: strings (UTF-16 with its mark, else PDFDocEncoding, read as Latin-1),
+/// lists of them (multiple choice); names (a checkbox's /Yes) are no text.
+fn value_text(doc: &Document, value: &Object, depth: usize) -> Option<String> {
+    match value {
+        Object::String(bytes, _) => Some(match bytes.strip_prefix(&[0xFE, 0xFF]) {
+            Some(utf16) => {
+                let units: Vec<u16> = utf16.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+                String::from_utf16_lossy(&units)
+            }
+            None => bytes.iter().map(|&b| b as char).collect(),
+        }),
+        Object::Array(items) => {
+            let parts: Vec<String> = items.iter().filter_map(|i| value_text(doc, i, depth + 1)).collect();
+            (!parts.is_empty()).then(|| parts.join(", "))
+        }
+        Object::Reference(id) if depth < 4 => value_text(doc, doc.get_object(*id).ok()?, depth + 1),
+        _ => None,
     }
 }
 
