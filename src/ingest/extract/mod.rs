@@ -102,7 +102,8 @@ static EXTRACTORS: &[&dyn Extractor] = &[
 
 /// Bumped whenever an extractor reads files differently, so failed files get another try.
 /// 2: Office, e-book, RTF and e-mail formats; PDF fallback reader, repair, OCR and garbage checks.
-/// 3: Word 97–2003, PowerPoint 97–2003 and Outlook messages; password-protected Office files.
+/// 3: Word 97–2003, PowerPoint 97–2003 and Outlook messages; password-protected Office files;
+/// PDF form values.
 pub const EXTRACTOR_VERSION: i64 = 3;
 
 /// When the extraction under way must be finished: the worker sets it from the time limit its
