@@ -4,7 +4,16 @@ use folio::library::{LibraryStatus, SearchHit};
 use folio::units::human_size;
 
 pub fn print_json<T: serde::Serialize + ?Sized>(value: &T) {
-    println!("{}", serde_json::to_string_pretty(value).expect("serialisable"));
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(value).expect("serialisable");
+    // A reader that stops early (`folio --json … | head`) closes the pipe: that ends the output,
+    // not the program with a panic.
+    if let Err(e) = writeln!(std::io::stdout(), "{text}") {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the output: {e}");
+            std::process::exit(1);
+        }
+    }
 }
 
 /// One line of context: the passage with whitespace collapsed, cut at `width` characters.
