@@ -265,8 +265,8 @@ pub fn download_model(app: AppHandle, shell: State<'_, Arc<Shell>>, id: String) 
     std::thread::spawn(move || {
         // Leaves the list of downloads however the thread ends, a panic included: a model must
         // never stay "already downloading".
-        let _listed = Downloading { shell: shell.clone(), id: id.clone() };
-        let target = folio::models::models_dir().join(format!("{id}.gguf"));
+        let listed = Downloading { shell: shell.clone(), id: id.clone() };
+        let target = folio::models::decoder_file(&id);
         let send = |done: u64, total: u64, finished: bool, error: Option<String>| {
             let _ = handle.emit(
                 "model-download",
@@ -282,7 +282,8 @@ pub fn download_model(app: AppHandle, shell: State<'_, Arc<Shell>>, id: String) 
             }
         })
         .and_then(|path| folio::models::install::validate_gguf(&path).map(|_| path));
-        lock(&shell.downloads).remove(&id);
+        // Off the list before the window hears it finished, so "download again" is never refused.
+        drop(listed);
         match result {
             Ok(path) => {
                 let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);

@@ -107,6 +107,18 @@ impl GgufFile {
     }
 }
 
+/// Runs `read` (anything that reads the model at `path`) with its panics caught: a reader that
+/// slipped past the checks reports the file as damaged instead of taking the caller's thread (and
+/// the locks it holds) with it.
+pub fn without_panics<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|panic| {
+        Err(Error::model(
+            path.display().to_string(),
+            format!("damaged model: reading it failed ({})", crate::error::panic_message(panic.as_ref())),
+        ))
+    })
+}
+
 /// An unsigned number of any integer type (writers differ in the widths they use).
 fn value_u32(v: &Value) -> Option<u32> {
     match v {

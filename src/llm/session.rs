@@ -99,7 +99,7 @@ pub fn resolve_model(id_or_path: &str) -> Result<PathBuf> {
     if path.is_file() {
         return Ok(path.to_path_buf());
     }
-    let candidate = crate::models::models_dir().join(format!("{id_or_path}.gguf"));
+    let candidate = crate::models::decoder_file(id_or_path);
     if candidate.is_file() {
         return Ok(candidate);
     }
@@ -118,14 +118,7 @@ impl LocalModel {
     /// on the GPU path, a tokenizer corner) is caught and reported as damage, so the caller's
     /// thread and locks survive.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<Self> {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Self::load_checked(path, options))).unwrap_or_else(
-            |panic| {
-                Err(Error::model(
-                    path.display().to_string(),
-                    format!("damaged model: loading it failed ({})", crate::error::panic_message(panic.as_ref())),
-                ))
-            },
-        )
+        crate::llm::gguf::without_panics(path, || Self::load_checked(path, options))
     }
 
     fn load_checked(path: &Path, options: &LoadOptions) -> Result<Self> {

@@ -44,11 +44,8 @@ pub fn catalog() -> Vec<CatalogModel> {
     file.models
         .into_iter()
         .map(|mut m| {
-            m.installed = if m.kind == "decoder" {
-                dir.join(format!("{}.gguf", m.id)).is_file()
-            } else {
-                dir.join(&m.id).is_dir()
-            };
+            m.installed =
+                if m.kind == "decoder" { super::decoder_file(&m.id).is_file() } else { dir.join(&m.id).is_dir() };
             m
         })
         .collect()

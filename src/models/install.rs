@@ -30,12 +30,7 @@ pub fn validate_gguf(path: &Path) -> Result<()> {
         Tokenizer::from_gguf(&file)?;
         Ok(())
     };
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).unwrap_or_else(|panic| {
-        Err(Error::model(
-            path.display().to_string(),
-            format!("damaged model: reading it failed ({})", crate::error::panic_message(panic.as_ref())),
-        ))
-    })
+    crate::llm::gguf::without_panics(path, check)
 }
 
 /// Copies a GGUF the user picked into the model directory, after checking it. Returns its id.

@@ -118,8 +118,17 @@ pub struct Choice {
     pub verdicts: Vec<Verdict>,
 }
 
+/// Whether `model` is one Folio may pick by itself: on the ladder and covering its languages.
+fn pickable(model: &CatalogModel) -> bool {
+    model.ladder.is_some() && speaks_languages(model)
+}
+
+fn speaks_languages(model: &CatalogModel) -> bool {
+    REQUIRED_LANGUAGES.iter().all(|l| model.languages.iter().any(|m| m == l))
+}
+
 fn judge(model: &CatalogModel, machine: &Machine, speed: Option<&Speed>) -> Verdict {
-    let speaks_languages = REQUIRED_LANGUAGES.iter().all(|l| model.languages.iter().any(|m| m == l));
+    let speaks_languages = speaks_languages(model);
     let ram = model.ram_bytes.unwrap_or(u64::MAX);
     // Unknown memory: assume a modest laptop (8 GiB) rather than refuse everything.
     let memory = machine.memory_bytes.unwrap_or(8 << 30);
@@ -130,7 +139,7 @@ fn judge(model: &CatalogModel, machine: &Machine, speed: Option<&Speed>) -> Verd
     };
     let fast_enough =
         predicted.is_some_and(|(first, all)| first <= FIRST_WORD_BUDGET_SECONDS && all <= ANSWER_BUDGET_SECONDS);
-    let usable = model.ladder.is_some() && speaks_languages && fits_memory && fast_enough;
+    let usable = pickable(model) && fits_memory && fast_enough;
     let why = if model.ladder.is_none() {
         "not picked automatically".to_string()
     } else if !speaks_languages {
@@ -239,11 +248,9 @@ pub fn first_choice(options: &LoadOptions, exclude: &[&str]) -> Result<(Choice, 
     let installed: Vec<String> =
         super::catalog::installed_decoders().into_iter().filter(|id| !exclude.contains(&id.as_str())).collect();
     let machine = Machine::this();
-    let dir = super::models_dir();
-    let path_of = |id: &str| dir.join(format!("{id}.gguf"));
+    let path_of = super::decoder_file;
     let size_of = |id: &str| std::fs::metadata(path_of(id)).map(|m| m.len()).unwrap_or(u64::MAX);
-    let on_ladder =
-        |id: &str| catalog.iter().any(|m| m.id == id && m.ladder.is_some() && m.languages.iter().any(|l| l == "ru"));
+    let on_ladder = |id: &str| catalog.iter().any(|m| m.id == id && pickable(m));
     let probe = installed
         .iter()
         .filter(|id| on_ladder(id))

@@ -27,6 +27,11 @@ pub fn data_dir() -> PathBuf {
     dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("folio")
 }
 
+/// Where decoder `id` lives (or would, once installed): `<models dir>/<id>.gguf`.
+pub fn decoder_file(id: &str) -> PathBuf {
+    models_dir().join(format!("{id}.gguf"))
+}
+
 /// The file of installed decoder `id`, for a face that names models by id: an id is letters,
 /// digits, dots and dashes (what `install::id_from_path` makes), so it cannot climb out of the
 /// model directory, and the file must be there.
@@ -36,7 +41,7 @@ pub fn installed_model_file(id: &str) -> Result<PathBuf> {
     if !valid {
         return Err(Error::InvalidInput(format!("'{id}' is not a model id (letters, digits, dots and dashes)")));
     }
-    let path = models_dir().join(format!("{id}.gguf"));
+    let path = decoder_file(id);
     if !path.is_file() {
         return Err(Error::model(id, "it is not installed: download it or import a GGUF file"));
     }

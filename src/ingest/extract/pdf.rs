@@ -37,21 +37,23 @@ impl Extractor for Pdf {
     fn extract(&self, path: &Path, bytes: &[u8]) -> Result<Extraction, ExtractError> {
         let (mut doc, repaired) = open(bytes)?;
         let loops = catch_unwind(AssertUnwindSafe(|| pdf_repair::break_cycles(&mut doc))).unwrap_or(0);
-        let numbers: Vec<u32> = match catch_unwind(AssertUnwindSafe(|| doc.get_pages().keys().copied().collect())) {
-            Ok(numbers) => numbers,
-            Err(panic) => {
-                return Err(malformed(format!("its page tree is damaged ({})", panic_message(panic.as_ref()))))
-            }
-        };
-        if numbers.is_empty() {
+        // The page tree is walked once: every page's number and object.
+        let page_ids: Vec<(u32, lopdf::ObjectId)> =
+            match catch_unwind(AssertUnwindSafe(|| doc.get_pages().into_iter().collect())) {
+                Ok(pages) => pages,
+                Err(panic) => {
+                    return Err(malformed(format!("its page tree is damaged ({})", panic_message(panic.as_ref()))))
+                }
+            };
+        if page_ids.is_empty() {
             return Err(malformed("the document has no pages".into()));
         }
-        let mut pages: Vec<(u32, Outcome)> = Vec::with_capacity(numbers.len());
-        for &number in &numbers {
+        let mut pages: Vec<(u32, Outcome)> = Vec::with_capacity(page_ids.len());
+        for &(number, page_id) in &page_ids {
             let outcome = if out_of_time() {
                 Outcome::NotReached
             } else {
-                with_form_values(read_page(&doc, number), &doc, number)
+                with_form_values(read_page(&doc, number), &doc, page_id)
             };
             pages.push((number, outcome));
         }
@@ -157,8 +159,8 @@ fn read_page(doc: &Document, number: u32) -> Outcome {
 /// A page's text with the values typed into its form fields after it. pdftotext shows them (it
 /// draws the fields), and in a filled-in form they are what matters; neither reader sees them,
 /// as they live in the fields, not in the page's content.
-fn with_form_values(outcome: Outcome, doc: &Document, number: u32) -> Outcome {
-    let values = catch_unwind(AssertUnwindSafe(|| form_values(doc, number))).unwrap_or_default();
+fn with_form_values(outcome: Outcome, doc: &Document, page_id: lopdf::ObjectId) -> Outcome {
+    let values = catch_unwind(AssertUnwindSafe(|| form_values(doc, page_id))).unwrap_or_default();
     if values.is_empty() {
         return outcome;
     }
@@ -171,8 +173,7 @@ fn with_form_values(outcome: Outcome, doc: &Document, number: u32) -> Outcome {
 }
 
 /// The text values of the page's form widgets (a field's value may sit on its parent field).
-fn form_values(doc: &Document, number: u32) -> Vec<String> {
-    let Some(&page_id) = doc.get_pages().get(&number) else { return Vec::new() };
+fn form_values(doc: &Document, page_id: lopdf::ObjectId) -> Vec<String> {
     let widgets = doc.get_page_annotations(page_id).unwrap_or_default();
     widgets
         .into_iter()
