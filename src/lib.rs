@@ -8,6 +8,7 @@ pub mod error;
 pub mod eval;
 pub mod failpoint;
 pub mod ingest;
+pub mod kernels;
 pub mod library;
 pub mod machine;
 pub mod models;

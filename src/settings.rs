@@ -17,6 +17,8 @@ pub struct Settings {
     pub device: String,
     /// Embedder of new libraries.
     pub embedder: String,
+    /// Which encoder computes the vectors: auto (native where it runs), native or reference.
+    pub encoder: crate::embed::EncoderPath,
     /// Context length of the answering model, in tokens.
     pub context: usize,
     pub temperature: f32,
@@ -31,6 +33,7 @@ impl Default for Settings {
             model_reason: None,
             device: "auto".into(),
             embedder: crate::models::DEFAULT_EMBEDDER.into(),
+            encoder: crate::embed::EncoderPath::Auto,
             context: 4096,
             temperature: 0.0,
             library_dir: None,

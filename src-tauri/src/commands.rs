@@ -335,14 +335,16 @@ pub fn set_settings(app: AppHandle, shell: State<'_, Arc<Shell>>, settings: Sett
     if let Some(model) = settings.model.as_ref().filter(|m| previous.model.as_ref() != Some(*m)) {
         folio::models::installed_model_file(model).map_err(err)?;
     }
-    // The library's location is not something the window may move; the reason for the model is
+    // The library's location and its encoder are not the window's to change (they live in the
+    // settings file); the reason for the model is
     // the engine's (first start) until the user picks another.
     let model_reason = if settings.model == previous.model {
         previous.model_reason.clone()
     } else {
         Some("Chosen by you in Settings.".to_string())
     };
-    let settings = Settings { library_dir: previous.library_dir.clone(), model_reason, ..settings };
+    let settings =
+        Settings { library_dir: previous.library_dir.clone(), encoder: previous.encoder, model_reason, ..settings };
     settings.save().map_err(err)?;
     let reload =
         settings.model != previous.model || settings.device != previous.device || settings.context != previous.context;

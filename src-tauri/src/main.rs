@@ -87,7 +87,11 @@ fn open_library() -> anyhow::Result<(Library, Settings, Vec<String>)> {
         tracing::warn!("{problem}");
     }
     let dir = settings.library_dir();
-    let options = LibraryOptions { embedder: Some(settings.embedder.clone()), ..LibraryOptions::default() };
+    let options = LibraryOptions {
+        embedder: Some(settings.embedder.clone()),
+        encoder: settings.encoder,
+        ..LibraryOptions::default()
+    };
     let library = match Library::open(&dir, options.clone()) {
         Ok(l) => l,
         // An existing library keeps its own embedder whatever the settings say.

@@ -1,67 +1,113 @@
-//! Sentence embeddings with candle's BERT: all-MiniLM-L6-v2, multilingual-e5-small, or any BERT
-//! folder of the same shape.
-//!
-//! Texts are sorted by length and batched so padding stays small; the model's attention mask keeps
-//! padding out of attention, and mean pooling averages real tokens only (MiniLM's tokenizer pads to
-//! 128 tokens, and pooling over padding makes unrelated sentences look alike). Vectors are
-//! L2-normalised, so a dot product is the cosine similarity.
+//! Sentence embeddings: all-MiniLM-L6-v2, multilingual-e5-small, or any BERT folder of the same
+//! shape. Texts are tokenized here, prefixed as the model expects and cut to its positions; an
+//! encoder turns the token sequences into mean-pooled, L2-normalised vectors (so a dot product is
+//! the cosine similarity). Two encoders: Folio's native one on the quantised CPU kernels, and
+//! candle's f32 BERT as the reference and the path for models the native one does not implement.
 
+pub mod bench;
+mod config;
+mod native;
+mod ops;
+mod reference;
+mod weights;
+
+use std::fmt;
 use std::path::Path;
+use std::str::FromStr;
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
 use crate::error::{Error, Result};
 use crate::ingest::chunk::TokenSpans;
 use crate::models::{embedder_dir, embedder_spec, EmbedderSpec};
+use config::EncoderConfig;
+use native::NativeEncoder;
+use reference::ReferenceEncoder;
 
-/// Tokens in one batch (batch size × padded length): big enough to keep matrix kernels busy,
-/// small enough that attention scores stay in cache-friendly sizes.
-const BATCH_TOKENS: usize = 8192;
-const MAX_BATCH: usize = 64;
-/// Attention score elements in one batch (rows × length²) at most: the score tensors grow with
-/// the square of the length, and at 8192 tokens of 512-token chunks they took gigabytes.
-const BATCH_ATTENTION: usize = 8192 * 128;
+/// Tokens per native batch: sequences are laid end to end without padding, so the batch is sized
+/// by tokens alone (4096 keeps the feed-forward buffer near 25 MB for a 1536-wide layer).
+const NATIVE_BATCH_TOKENS: usize = 4096;
+
+/// Which encoder computes the vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EncoderPath {
+    /// Native where the CPU has the vector kernels and the model's shape is implemented, else the
+    /// reference.
+    #[default]
+    Auto,
+    Native,
+    Reference,
+}
+
+impl FromStr for EncoderPath {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(EncoderPath::Auto),
+            "native" => Ok(EncoderPath::Native),
+            "reference" => Ok(EncoderPath::Reference),
+            other => Err(Error::InvalidInput(format!("encoder '{other}': expected auto, native or reference"))),
+        }
+    }
+}
+
+impl fmt::Display for EncoderPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EncoderPath::Auto => "auto",
+            EncoderPath::Native => "native",
+            EncoderPath::Reference => "reference",
+        })
+    }
+}
+
+enum Encoder {
+    Native(NativeEncoder),
+    Reference(ReferenceEncoder),
+}
 
 pub struct Embedder {
     spec: EmbedderSpec,
-    model: BertModel,
+    encoder: Encoder,
     tokenizer: Tokenizer,
-    device: Device,
     dims: usize,
 }
 
 impl Embedder {
     /// Loads a known embedder from the model directory.
-    pub fn load(models_dir: &Path, id: &str) -> Result<Self> {
+    pub fn load(models_dir: &Path, id: &str, path: EncoderPath) -> Result<Self> {
         let spec = embedder_spec(id)?.clone();
         let dir = embedder_dir(models_dir, id)?;
-        Self::load_dir(&dir, spec)
+        Self::load_dir(&dir, spec, path)
     }
 
     /// Loads a Hugging Face BERT folder (`config.json`, `model.safetensors`, `tokenizer.json`).
-    pub fn load_dir(dir: &Path, spec: EmbedderSpec) -> Result<Self> {
+    pub fn load_dir(dir: &Path, spec: EmbedderSpec, path: EncoderPath) -> Result<Self> {
         let id = spec.id;
         let config_text = std::fs::read_to_string(dir.join("config.json")).map_err(|e| Error::model(id, e))?;
-        let config: Config =
-            serde_json::from_str(&config_text).map_err(|e| Error::model(id, format!("config.json: {e}")))?;
+        let config = EncoderConfig::parse(id, &config_text)?;
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
             .map_err(|e| Error::model(id, format!("tokenizer.json: {e}")))?;
         // Padding and truncation are ours to do per batch; the file's own settings would pad every
         // text to a fixed length or cut chunk offsets short.
         tokenizer.with_padding(None);
         tokenizer.with_truncation(None).map_err(|e| Error::model(id, e))?;
-        let device = Device::Cpu;
-        // SAFETY: the weights file is memory-mapped read-only; Folio never writes model files while
-        // they are loaded.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[dir.join("model.safetensors")], DType::F32, &device) }
-            .map_err(|e| Error::model(id, format!("model.safetensors: {e}")))?;
-        let model = BertModel::load(vb, &config)
-            .map_err(|e| Error::model(id, format!("weights do not fit config.json: {e}")))?;
+        let native = match path {
+            EncoderPath::Native => true,
+            EncoderPath::Reference => false,
+            EncoderPath::Auto => {
+                crate::kernels::isa() != crate::kernels::Isa::Scalar && config.native_unsupported().is_none()
+            }
+        };
+        let encoder = if native {
+            Encoder::Native(NativeEncoder::load(dir, id, &config)?)
+        } else {
+            Encoder::Reference(ReferenceEncoder::load(dir, id, &config_text)?)
+        };
         let spec = EmbedderSpec { max_tokens: spec.max_tokens.min(config.max_position_embeddings), ..spec };
-        Ok(Embedder { spec, model, tokenizer, device, dims: config.hidden_size })
+        Ok(Embedder { spec, encoder, tokenizer, dims: config.hidden_size })
     }
 
     pub fn id(&self) -> &'static str {
@@ -76,6 +122,14 @@ impl Embedder {
         self.dims
     }
 
+    /// Which encoder runs, in words: "native (int8 kernels: Vnni)" or "reference (candle f32)".
+    pub fn encoder_name(&self) -> String {
+        match &self.encoder {
+            Encoder::Native(_) => format!("native (int8 kernels: {:?})", crate::kernels::isa()),
+            Encoder::Reference(_) => "reference (candle f32)".into(),
+        }
+    }
+
     pub fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
         Ok(self.embed_with_prefix(self.spec.query_prefix, &[text])?.remove(0))
     }
@@ -84,14 +138,13 @@ impl Embedder {
         self.embed_with_prefix(self.spec.passage_prefix, texts)
     }
 
-    fn embed_with_prefix(&self, prefix: &str, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        if texts.is_empty() {
-            return Ok(Vec::new());
-        }
+    /// Token ids of `texts` as the encoder receives them: prefixed, with the special tokens, cut to
+    /// the model's positions.
+    pub fn token_ids(&self, prefix: &str, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
         let inputs: Vec<String> = texts.iter().map(|t| format!("{prefix}{t}")).collect();
         let encodings = self.tokenizer.encode_batch(inputs, true).map_err(|e| Error::model(self.id(), e))?;
         let max = self.spec.max_tokens;
-        let ids: Vec<Vec<u32>> = encodings
+        Ok(encodings
             .iter()
             .map(|enc| {
                 let ids = enc.get_ids();
@@ -104,45 +157,41 @@ impl Embedder {
                     kept
                 }
             })
-            .collect();
-        let mut order: Vec<usize> = (0..ids.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
-        let mut vectors = vec![Vec::new(); ids.len()];
-        let mut start = 0;
-        while start < order.len() {
-            let longest = ids[order[start]].len().max(1);
-            let count = (BATCH_TOKENS / longest)
-                .min(BATCH_ATTENTION / (longest * longest))
-                .clamp(1, MAX_BATCH)
-                .min(order.len() - start);
-            let batch = &order[start..start + count];
-            let pooled = self.forward(batch.iter().map(|&i| ids[i].as_slice()), count, longest)?;
-            for (row, &i) in batch.iter().enumerate() {
-                vectors[i] = pooled[row * self.dims..(row + 1) * self.dims].to_vec();
-            }
-            start += count;
-        }
-        Ok(vectors)
+            .collect())
     }
 
-    /// One padded batch through the model; returns `rows × dims` pooled, normalised values.
-    fn forward<'a>(&self, batch: impl Iterator<Item = &'a [u32]>, rows: usize, len: usize) -> Result<Vec<f32>> {
-        let mut input = vec![0u32; rows * len];
-        let mut mask = vec![0u32; rows * len];
-        for (row, ids) in batch.enumerate() {
-            input[row * len..row * len + ids.len()].copy_from_slice(ids);
-            mask[row * len..row * len + ids.len()].fill(1);
+    fn embed_with_prefix(&self, prefix: &str, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
         }
-        let input = Tensor::from_vec(input, (rows, len), &self.device)?;
-        let mask = Tensor::from_vec(mask, (rows, len), &self.device)?;
-        let token_types = input.zeros_like()?;
-        let hidden = self.model.forward(&input, &token_types, Some(&mask))?;
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
-        let counts = mask.sum(1)?;
-        let mean = summed.broadcast_div(&counts)?;
-        let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f32::MAX)?;
-        Ok(mean.broadcast_div(&norms)?.flatten_all()?.to_vec1::<f32>()?)
+        let ids = self.token_ids(prefix, texts)?;
+        let sequences: Vec<&[u32]> = ids.iter().map(|s| s.as_slice()).collect();
+        let flat = self.encode(&sequences)?;
+        Ok(flat.chunks_exact(self.dims).map(<[f32]>::to_vec).collect())
+    }
+
+    /// Vectors of token sequences, `dims` values each, laid end to end.
+    pub fn encode(&self, sequences: &[&[u32]]) -> Result<Vec<f32>> {
+        match &self.encoder {
+            Encoder::Reference(reference) => reference.encode(sequences),
+            Encoder::Native(native) => {
+                let mut out = Vec::with_capacity(sequences.len() * self.dims);
+                let mut start = 0;
+                while start < sequences.len() {
+                    let mut end = start;
+                    let mut tokens = 0;
+                    while end < sequences.len()
+                        && (end == start || tokens + sequences[end].len() <= NATIVE_BATCH_TOKENS)
+                    {
+                        tokens += sequences[end].len();
+                        end += 1;
+                    }
+                    out.extend(native.encode(&sequences[start..end])?);
+                    start = end;
+                }
+                Ok(out)
+            }
+        }
     }
 }
 

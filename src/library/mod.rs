@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
 
-use crate::embed::Embedder;
+use crate::embed::{Embedder, EncoderPath};
 use crate::error::{Error, IoContext, Result};
 use crate::ingest::chunk::ChunkSizes;
 use crate::ingest::discover::DiscoverOptions;
@@ -32,6 +32,8 @@ pub struct LibraryOptions {
     pub models_dir: PathBuf,
     /// The embedder of a new library. An existing library keeps the one it was built with.
     pub embedder: Option<String>,
+    /// Which encoder computes the vectors (the native one where it can run, by default).
+    pub encoder: EncoderPath,
     pub isolation: Isolation,
     pub limits: ExtractLimits,
     pub discover: DiscoverOptions,
@@ -47,6 +49,7 @@ impl Default for LibraryOptions {
         LibraryOptions {
             models_dir: models_dir(),
             embedder: None,
+            encoder: EncoderPath::Auto,
             isolation: WorkerCommand::current_exe().map(Isolation::Process).unwrap_or(Isolation::InProcess),
             limits: ExtractLimits::default(),
             discover: DiscoverOptions::default(),
@@ -92,6 +95,8 @@ pub struct FolderStatus {
 pub struct LibraryStatus {
     pub dir: PathBuf,
     pub embedder: String,
+    /// The encoder that computes its vectors, in words.
+    pub encoder: String,
     pub folders: Vec<FolderStatus>,
     pub catalog: CatalogStats,
     pub keyword_docs: u64,
@@ -139,7 +144,7 @@ impl Library {
             (Some(stored), _) => stored,
             (None, asked) => asked.clone().unwrap_or_else(|| DEFAULT_EMBEDDER.to_string()),
         };
-        let embedder = Arc::new(Embedder::load(&options.models_dir, &embedder_id)?);
+        let embedder = Arc::new(Embedder::load(&options.models_dir, &embedder_id, options.encoder)?);
         catalog.set_meta("embedder", &embedder_id)?;
         let keyword = KeywordIndex::open(&dir.join("keyword"))?;
         let vectors_dir = dir.join("vectors");
@@ -273,6 +278,7 @@ impl Library {
         Ok(LibraryStatus {
             dir: self.dir.clone(),
             embedder: self.embedder.id().to_string(),
+            encoder: self.embedder.encoder_name(),
             folders,
             catalog: self.catalog.stats()?,
             keyword_docs: self.keyword.num_docs(),

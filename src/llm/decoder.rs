@@ -36,7 +36,7 @@ impl Decoder for NativeModel {
         NativeModel::max_context(self)
     }
     fn device_name(&self) -> String {
-        format!("cpu (native kernels: {:?}, {} threads)", super::native::kernels::isa(), rayon::current_num_threads())
+        format!("cpu (native kernels: {:?}, {} threads)", crate::kernels::isa(), rayon::current_num_threads())
     }
 }
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use folio::answer::AskOptions;
+use folio::embed::EncoderPath;
 use folio::eval::qa::QaOptions;
 use folio::eval::retrieval::{evaluate, load_beir, load_doc_questions, EvalOptions, RetrievalReport};
 use folio::library::LibraryOptions;
@@ -35,8 +36,8 @@ pub struct QaSetArgs {
 }
 
 impl QaSetArgs {
-    pub fn library(&self) -> LibraryOptions {
-        LibraryOptions { embedder: Some(self.embedder.clone()), ..LibraryOptions::default() }
+    pub fn library(&self, encoder: EncoderPath) -> LibraryOptions {
+        LibraryOptions { embedder: Some(self.embedder.clone()), encoder, ..LibraryOptions::default() }
     }
 }
 
@@ -110,7 +111,7 @@ pub enum EvalCommand {
     },
 }
 
-pub fn run(command: &EvalCommand, json: bool) -> Result<()> {
+pub fn run(command: &EvalCommand, json: bool, encoder: EncoderPath) -> Result<()> {
     let (corpus, queries, qrels, docs, questions, embedder, mode, work) = match command {
         EvalCommand::Retrieval { corpus, queries, qrels, docs, questions, embedder, mode, work } => {
             (corpus, queries, qrels, docs, questions, embedder, mode, work)
@@ -135,9 +136,9 @@ pub fn run(command: &EvalCommand, json: bool) -> Result<()> {
                 ..AskOptions::default()
             };
             let extra = QaExtras { followups: *followups, gold_context: *gold_context, also_accept, out };
-            return eval_qa(model, set, extra, ask, json);
+            return eval_qa(model, set, extra, ask, json, encoder);
         }
-        EvalCommand::Gate { set } => return gate(set, json),
+        EvalCommand::Gate { set } => return gate(set, json, encoder),
     };
     let modes = match mode.as_str() {
         "all" => SearchMode::ALL.to_vec(),
@@ -154,7 +155,7 @@ pub fn run(command: &EvalCommand, json: bool) -> Result<()> {
     let options = EvalOptions {
         modes,
         library_dir: work_dir.join(format!("library-{embedder}")),
-        library: LibraryOptions { embedder: Some(embedder.clone()), ..LibraryOptions::default() },
+        library: LibraryOptions { embedder: Some(embedder.clone()), encoder, ..LibraryOptions::default() },
     };
     let report = evaluate(&dataset, options, &|_| {})?;
     if json {
@@ -228,7 +229,7 @@ impl WorkDir {
     }
 }
 
-fn gate(args: &QaSetArgs, json: bool) -> Result<()> {
+fn gate(args: &QaSetArgs, json: bool, encoder: EncoderPath) -> Result<()> {
     let work = WorkDir::new(args.work.as_deref())?;
     eprintln!("indexing {} less {} held-out documents…", args.docs.display(), args.holdout);
     let set = folio::eval::qa::prepare(
@@ -237,7 +238,7 @@ fn gate(args: &QaSetArgs, json: bool) -> Result<()> {
         args.limit,
         args.holdout,
         work.path(),
-        args.library(),
+        args.library(encoder),
         true,
     )?;
     let report = folio::eval::gate::evaluate(&set)?;
@@ -281,6 +282,7 @@ fn eval_qa(
     extra: QaExtras,
     ask: AskOptions,
     json: bool,
+    encoder: EncoderPath,
 ) -> Result<()> {
     let mut model = crate::llm_cmd::load(model_args)?;
     let work = WorkDir::new(set.work.as_deref())?;
@@ -290,7 +292,7 @@ fn eval_qa(
         limit: set.limit,
         holdout: set.holdout,
         work_dir: work.path().to_path_buf(),
-        library: set.library(),
+        library: set.library(encoder),
         ask,
         followups: extra.followups,
         gold_context: extra.gold_context,

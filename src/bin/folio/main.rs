@@ -32,6 +32,9 @@ struct Cli {
     /// Worker threads for models (default: one per core)
     #[arg(long, global = true)]
     threads: Option<usize>,
+    /// Which encoder computes vectors: auto (native where it runs), native or reference (candle f32)
+    #[arg(long, global = true, env = "FOLIO_ENCODER", default_value = "auto")]
+    encoder: folio::embed::EncoderPath,
     #[command(subcommand)]
     command: Command,
 }
@@ -138,6 +141,20 @@ enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         repetitions: usize,
     },
+    /// Embedding speed of the native encoder against candle's f32 reference, and their agreement
+    Embed {
+        #[arg(long, default_value = folio::models::DEFAULT_EMBEDDER)]
+        embedder: String,
+        /// Passages to embed (at most what the sample holds)
+        #[arg(long, default_value_t = 256)]
+        passages: usize,
+        /// Where passages come from: a BEIR corpus.jsonl, a text file, or a folder of text files
+        /// (repeatable; default: the bundled sample documents)
+        #[arg(long)]
+        sample: Vec<PathBuf>,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
 }
 
 fn main() {
@@ -158,7 +175,7 @@ fn main() {
 
 fn open(cli: &Cli, embedder: Option<String>) -> Result<Library> {
     let dir = cli.library.clone().unwrap_or_else(default_library_dir);
-    let options = LibraryOptions { embedder, ..LibraryOptions::default() };
+    let options = LibraryOptions { embedder, encoder: cli.encoder, ..LibraryOptions::default() };
     Library::open(&dir, options).with_context(|| format!("opening the library at {}", dir.display()))
 }
 
@@ -204,7 +221,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Eval { what } => eval_cmd::run(what, cli.json),
+        Command::Eval { what } => eval_cmd::run(what, cli.json, cli.encoder),
         Command::Models { what } => models_cmd::run(what, cli.json),
         Command::Ask { question, chat, rewrite, model } => {
             ask_cmd::ask(&open(&cli, None)?, model, question, *chat, *rewrite, cli.json)
@@ -218,5 +235,31 @@ fn run(cli: Cli) -> Result<()> {
         Command::Bench { what: BenchCommand::Llm { model, prompt, generate, repetitions } } => {
             llm_cmd::bench(model, *prompt, *generate, *repetitions, cli.json)
         }
+        Command::Bench { what: BenchCommand::Embed { embedder, passages, sample, rounds } } => {
+            bench_embed(embedder, *passages, sample, *rounds, cli.json)
+        }
     }
+}
+
+fn bench_embed(embedder: &str, passages: usize, sample: &[PathBuf], rounds: usize, json: bool) -> Result<()> {
+    let texts = folio::embed::bench::sample_passages(sample, passages)?;
+    let report = folio::embed::bench::run(&folio::models::models_dir(), embedder, &texts, rounds)?;
+    if json {
+        output::print_json(&report);
+        return Ok(());
+    }
+    println!(
+        "{}: {} passages, {} tokens, {} threads, {} rounds",
+        report.embedder, report.passages, report.tokens, report.threads, report.rounds
+    );
+    for (name, f) in [(report.native_encoder.as_str(), &report.native), ("reference (candle f32)", &report.reference)] {
+        println!(
+            "{name:<34} {:>8.1} passages/s {:>9.0} tokens/s   runs {:?} s",
+            f.passages_per_s,
+            f.tokens_per_s,
+            f.seconds_runs.iter().map(|s| (s * 100.0).round() / 100.0).collect::<Vec<_>>()
+        );
+    }
+    println!("speedup {:.2}×   cosine min {:.5} mean {:.5}", report.speedup, report.cosine_min, report.cosine_mean);
+    Ok(())
 }

@@ -41,7 +41,7 @@ pub fn print_hits(hits: &[SearchHit]) {
 
 pub fn print_status(status: &LibraryStatus) {
     println!("Library   {}", status.dir.display());
-    println!("Embedder  {}", status.embedder);
+    println!("Embedder  {} ({} encoder)", status.embedder, status.encoder);
     let c = &status.catalog;
     println!(
         "Files     {} indexed, {} failed, {} skipped in {} folder(s)",

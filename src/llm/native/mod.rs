@@ -1,7 +1,6 @@
 //! Folio's own CPU decoder for llama-family GGUF models.
 
 pub mod config;
-pub mod kernels;
 pub mod model;
 mod ops;
 

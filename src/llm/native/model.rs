@@ -7,10 +7,10 @@ use half::f16;
 use rayon::prelude::*;
 
 use super::config::{Activation, Arch, Config};
-use super::kernels::formats::{dequantize_row, WeightType};
-use super::kernels::{f16_vec, matmul_batch, QMatrix};
 use super::ops::{add_bias, add_in_place, gelu_tanh_mul, rms_norm, rms_norm_into, silu_mul, RopeTable};
 use crate::error::{Error, Result};
+use crate::kernels::formats::{dequantize_row, WeightType};
+use crate::kernels::{f16_vec, matmul_batch, QMatrix};
 use crate::llm::gguf::GgufFile;
 
 struct Layer {

@@ -1,6 +1,7 @@
 //! Element-wise and per-row operations of the decoder, on plain f32 slices.
 
 use super::config::RopeStyle;
+pub use crate::vector_math::{add_bias, add_in_place};
 
 /// `x ← x / rms(x) · w` for each row of `x` (row length `w.len()`). The sum of squares is
 /// accumulated in f64 as ggml does, so results agree with llama.cpp to the last bit more often.
@@ -20,20 +21,6 @@ pub fn rms_norm(x: &mut [f32], w: &[f32], eps: f32) {
 pub fn rms_norm_into(x: &[f32], w: &[f32], eps: f32, out: &mut [f32]) {
     out.copy_from_slice(x);
     rms_norm(out, w, eps);
-}
-
-pub fn add_bias(x: &mut [f32], bias: &[f32]) {
-    for row in x.chunks_exact_mut(bias.len()) {
-        for (v, b) in row.iter_mut().zip(bias) {
-            *v += b;
-        }
-    }
-}
-
-pub fn add_in_place(x: &mut [f32], y: &[f32]) {
-    for (a, b) in x.iter_mut().zip(y) {
-        *a += b;
-    }
 }
 
 /// `gate ← silu(gate) · up`, with ggml's vectorised exp so activations match llama.cpp's.

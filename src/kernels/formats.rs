@@ -110,6 +110,19 @@ pub fn quantize_q8(x: &[f32], row: &mut Q8Row) {
     }
 }
 
+/// Weights as Q8_0 rows (blocks of 32: an f16 scale, then 32 int8 values), for matrices that
+/// arrive in a float format (the embedders' safetensors) and should run on the integer kernels.
+/// `x.len()` is a multiple of 32.
+pub fn quantize_q8_0_weights(x: &[f32], out: &mut Vec<u8>) {
+    for xs in x.chunks_exact(32) {
+        let amax = xs.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let d = amax / 127.0;
+        let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+        out.extend_from_slice(&f16::from_f32(d).to_le_bytes());
+        out.extend(xs.iter().map(|v| ((v * id).round() as i32).clamp(-127, 127) as i8 as u8));
+    }
+}
+
 /// An activation row quantised in blocks of 256 (ggml's Q8_K): int8 values, an f32 scale per
 /// block, and sums of each 16 values.
 #[derive(Clone, Default)]
