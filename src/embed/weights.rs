@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use half::{bf16, f16};
 use memmap2::Mmap;
 use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{Error, Result};
+use crate::kernels::formats::{dequantize_row, WeightType};
 
 pub struct WeightsFile {
     id: &'static str,
@@ -132,23 +132,13 @@ impl MappedTable {
     }
 }
 
+/// Float tensor bytes to f32, through the kernels' own dequantisation of the float formats.
 fn convert(dtype: Dtype, bytes: &[u8], out: &mut [f32]) {
-    match dtype {
-        Dtype::F32 => {
-            for (o, c) in out.iter_mut().zip(bytes.chunks_exact(4)) {
-                *o = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-            }
-        }
-        Dtype::F16 => {
-            for (o, c) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-                *o = f16::from_le_bytes([c[0], c[1]]).to_f32();
-            }
-        }
-        Dtype::BF16 => {
-            for (o, c) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-                *o = bf16::from_le_bytes([c[0], c[1]]).to_f32();
-            }
-        }
+    let wtype = match dtype {
+        Dtype::F32 => WeightType::F32,
+        Dtype::F16 => WeightType::F16,
+        Dtype::BF16 => WeightType::BF16,
         _ => unreachable!("float types are checked when a tensor is found"),
-    }
+    };
+    dequantize_row(wtype, bytes, out);
 }
