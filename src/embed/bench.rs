@@ -154,3 +154,38 @@ fn passages_of(path: &Path) -> Result<Vec<String>> {
 fn paragraphs(text: &str) -> Vec<String> {
     text.split("\n\n").map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|p| p.len() >= 40).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_alternate_between_sources_and_read_beir_and_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = dir.path().join("corpus.jsonl");
+        std::fs::write(
+            &corpus,
+            "{\"_id\": \"1\", \"title\": \"First title\", \"text\": \"An abstract long enough to count as a passage.\"}\n\
+             not json\n\
+             {\"_id\": \"2\", \"title\": \"\", \"text\": \"Another abstract, without a title, long enough too.\"}\n",
+        )
+        .unwrap();
+        let docs = dir.path().join("docs");
+        std::fs::create_dir(&docs).unwrap();
+        std::fs::write(
+            docs.join("a.txt"),
+            "Первый абзац русского текста, достаточно длинный.\n\nshort\n\nВторой абзац, тоже достаточно длинный для выборки.",
+        )
+        .unwrap();
+        let passages = sample_passages(&[corpus, docs], 10).unwrap();
+        assert_eq!(passages.len(), 4, "{passages:?}");
+        assert_eq!(passages[0], "First title. An abstract long enough to count as a passage.");
+        assert!(passages[1].starts_with("Первый абзац"));
+        assert!(passages[2].starts_with("Another abstract"));
+        assert!(passages[3].starts_with("Второй абзац"));
+        assert_eq!(sample_passages(&[], 3).unwrap().len(), 3, "the bundled sample");
+        let empty = dir.path().join("empty.txt");
+        std::fs::write(&empty, "tiny").unwrap();
+        assert!(sample_passages(&[empty], 5).is_err());
+    }
+}
