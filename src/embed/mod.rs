@@ -25,10 +25,6 @@ use config::EncoderConfig;
 use native::NativeEncoder;
 use reference::ReferenceEncoder;
 
-/// Tokens per native batch: sequences are laid end to end without padding, so the batch is sized
-/// by tokens alone (4096 keeps the feed-forward buffer near 25 MB for a 1536-wide layer).
-const NATIVE_BATCH_TOKENS: usize = 4096;
-
 /// Which encoder computes the vectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -174,23 +170,7 @@ impl Embedder {
     pub fn encode(&self, sequences: &[&[u32]]) -> Result<Vec<f32>> {
         match &self.encoder {
             Encoder::Reference(reference) => reference.encode(sequences),
-            Encoder::Native(native) => {
-                let mut out = Vec::with_capacity(sequences.len() * self.dims);
-                let mut start = 0;
-                while start < sequences.len() {
-                    let mut end = start;
-                    let mut tokens = 0;
-                    while end < sequences.len()
-                        && (end == start || tokens + sequences[end].len() <= NATIVE_BATCH_TOKENS)
-                    {
-                        tokens += sequences[end].len();
-                        end += 1;
-                    }
-                    out.extend(native.encode(&sequences[start..end])?);
-                    start = end;
-                }
-                Ok(out)
-            }
+            Encoder::Native(native) => native.encode(sequences),
         }
     }
 }

@@ -21,6 +21,10 @@ use crate::kernels::formats::{quantize_q8_0_weights, WeightType};
 use crate::kernels::{matmul_batch, QMatrix};
 use crate::vector_math::{add_bias, add_in_place};
 
+/// Tokens per batch: sequences are laid end to end without padding, so the batch is sized by
+/// tokens alone (4096 keeps the feed-forward buffer near 25 MB for a 1536-wide layer).
+const NATIVE_BATCH_TOKENS: usize = 4096;
+
 struct Linear {
     weight: QMatrix,
     bias: Vec<f32>,
@@ -102,14 +106,14 @@ impl NativeEncoder {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let type_rows = weights.table("embeddings.token_type_embeddings.weight", h)?.rows;
-        let token_types = weights.f32("embeddings.token_type_embeddings.weight", &[type_rows, h])?;
+        let mut token_type = vec![0f32; h];
+        weights.table("embeddings.token_type_embeddings.weight", h)?.add_row(0, &mut token_type);
         Ok(NativeEncoder {
             config: config.clone(),
             activation,
             words: weights.table("embeddings.word_embeddings.weight", h)?,
             positions: weights.f32("embeddings.position_embeddings.weight", &[config.max_position_embeddings, h])?,
-            token_type: token_types[..h].to_vec(),
+            token_type,
             embedding_norm: norm("embeddings.LayerNorm")?,
             layers,
             scratch: Mutex::new(None),
@@ -117,8 +121,25 @@ impl NativeEncoder {
     }
 
     /// Mean-pooled, L2-normalised vectors of `sequences` (each at most `max_position_embeddings`
-    /// tokens), `hidden_size` values each, laid end to end.
+    /// tokens), `hidden_size` values each, laid end to end; in batches of about
+    /// `NATIVE_BATCH_TOKENS` tokens (sequences are whole, so one batch always takes at least one).
     pub fn encode(&self, sequences: &[&[u32]]) -> Result<Vec<f32>> {
+        let mut out = Vec::with_capacity(sequences.len() * self.config.hidden_size);
+        let mut start = 0;
+        while start < sequences.len() {
+            let mut end = start + 1;
+            let mut tokens = sequences[start].len();
+            while end < sequences.len() && tokens + sequences[end].len() <= NATIVE_BATCH_TOKENS {
+                tokens += sequences[end].len();
+                end += 1;
+            }
+            out.extend(self.encode_batch(&sequences[start..end])?);
+            start = end;
+        }
+        Ok(out)
+    }
+
+    fn encode_batch(&self, sequences: &[&[u32]]) -> Result<Vec<f32>> {
         let h = self.config.hidden_size;
         let starts: Vec<usize> = sequences
             .iter()
