@@ -44,6 +44,26 @@ pub fn peak_rss_mib() -> f64 {
     0.0
 }
 
+/// CPU seconds (user and system) this process has used, with its children that have ended and
+/// been waited for (extraction workers once a run is over).
+pub fn cpu_seconds() -> f64 {
+    #[cfg(unix)]
+    {
+        let seconds = |who| {
+            // SAFETY: getrusage fills the struct we pass.
+            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+            if unsafe { libc::getrusage(who, &mut usage) } != 0 {
+                return 0.0;
+            }
+            let time = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+            time(usage.ru_utime) + time(usage.ru_stime)
+        };
+        return seconds(libc::RUSAGE_SELF) + seconds(libc::RUSAGE_CHILDREN);
+    }
+    #[allow(unreachable_code)]
+    0.0
+}
+
 #[cfg(target_os = "linux")]
 fn memory() -> (Option<u64>, Option<u64>) {
     let text = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();

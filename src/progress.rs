@@ -60,6 +60,9 @@ pub struct IndexSummary {
     pub unchanged: usize,
     pub removed: usize,
     pub chunks: usize,
+    /// Of `chunks`, those that kept the vector of an unchanged passage of their file's earlier
+    /// version instead of being embedded again.
+    pub reused: usize,
     pub bytes_read: u64,
     pub skipped: Vec<(PathBuf, String)>,
     pub failed: Vec<(PathBuf, String)>,
@@ -67,7 +70,22 @@ pub struct IndexSummary {
     pub unavailable: Vec<(PathBuf, String)>,
     #[serde(with = "secs")]
     pub elapsed: Duration,
+    /// From the start of the run until the first file of it could be found by every search mode.
+    #[serde(with = "optional_secs")]
+    pub first_searchable: Option<Duration>,
+    /// CPU time over the run divided by what the cores could have given in that time (0 to 1):
+    /// this process and its extraction workers.
+    pub cpu_utilisation: f64,
     pub cancelled: bool,
+}
+
+mod optional_secs {
+    pub fn serialize<S: serde::Serializer>(d: &Option<std::time::Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&d.as_secs_f64()),
+            None => s.serialize_none(),
+        }
+    }
 }
 
 mod secs {

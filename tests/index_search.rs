@@ -90,6 +90,93 @@ fn changes_and_deletions_reach_all_three_stores() {
     assert_eq!(store_counts(&library), (0, 0, 0));
 }
 
+/// A long Markdown file of distinct paragraphs, the `edited` one with a sentence more.
+fn long_notes(edited: Option<usize>) -> String {
+    const THINGS: &[&str] = &["lighthouse", "orchard", "glacier", "tram", "violin", "harbour", "meadow", "kiln"];
+    const DEEDS: &[&str] =
+        &["was repaired", "was painted", "was measured", "was sold", "was moved", "was photographed"];
+    (0..80)
+        .map(|i| {
+            let mut paragraph: String = (0..6)
+                .map(|j| {
+                    let (thing, deed) = (THINGS[(i * 7 + j) % THINGS.len()], DEEDS[(i + j * 5) % DEEDS.len()]);
+                    format!(
+                        "In year {} of the record, the {thing} number {} {deed} by crew {}. ",
+                        1800 + i,
+                        i * 10 + j,
+                        j + 1
+                    )
+                })
+                .collect();
+            if edited == Some(i) {
+                paragraph.push_str("A xylophone was found in the attic that winter. ");
+            }
+            format!("## Entry {i}\n\n{paragraph}\n\n")
+        })
+        .collect()
+}
+
+#[test]
+fn an_edited_file_re_embeds_only_its_changed_passages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    let notes = docs.join("notes.md");
+    std::fs::write(&notes, long_notes(None)).unwrap();
+    let library = open(&tmp.path().join("lib"), MINILM);
+    let first = index(&library, &[&docs]);
+    assert!(first.chunks >= 20 && first.reused == 0, "{first:?}");
+
+    std::fs::write(&notes, long_notes(Some(40))).unwrap();
+    let edited = index(&library, &[&docs]);
+    assert_eq!(edited.indexed, 1, "{edited:?}");
+    let embedded = edited.chunks - edited.reused;
+    assert!((1..=4).contains(&embedded), "{embedded} of {} passages embedded again", edited.chunks);
+
+    // The new sentence is found, and every stored vector, kept or new, is its own text's.
+    let hit = &library.search("xylophone in the attic", SearchMode::Dense, 1).unwrap()[0];
+    assert!(hit.text.contains("xylophone"), "{hit:?}");
+    let file = library.catalog().file_by_path(&std::fs::canonicalize(&notes).unwrap()).unwrap().unwrap();
+    let chunks = library.catalog().chunks_of_file(file.id).unwrap();
+    let ids: Vec<i64> = chunks.iter().map(|c| c.id).collect();
+    let stored = library.catalog().vectors(&ids).unwrap();
+    let texts: Vec<&str> = chunks.iter().map(|c| c.text.as_str()).collect();
+    let fresh = library.embedder().embed_passages(&texts).unwrap();
+    for ((chunk, (_, kept)), fresh) in chunks.iter().zip(&stored).zip(&fresh) {
+        let cosine: f32 = kept.iter().zip(fresh).map(|(a, b)| a * b).sum();
+        assert!(cosine > 0.999, "chunk {} holds another text's vector ({cosine})", chunk.ord);
+    }
+}
+
+#[test]
+fn short_files_are_searchable_before_a_long_one_is_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    // Found first, and several embedding batches long.
+    std::fs::write(docs.join("a-long.md"), long_notes(None).repeat(3)).unwrap();
+    for (name, text) in
+        [("b.txt", "Penguins eat krill."), ("c.txt", "Saturn has rings."), ("d.txt", "Tea grows on hills.")]
+    {
+        std::fs::write(docs.join(name), text).unwrap();
+    }
+    let library = open(&tmp.path().join("lib"), MINILM);
+    let settled = std::sync::Mutex::new(Vec::new());
+    let on_event = |event: folio::progress::IndexEvent| {
+        if let folio::progress::IndexEvent::File { path, .. } = event {
+            settled.lock().unwrap().push(file_name(&path).to_string());
+        }
+    };
+    let summary =
+        library.index(std::slice::from_ref(&docs), &on_event, &std::sync::atomic::AtomicBool::new(false)).unwrap();
+    let settled = settled.into_inner().unwrap();
+    assert_eq!(settled.len(), 4, "{settled:?}");
+    assert_eq!(settled.last().map(String::as_str), Some("a-long.md"), "{settled:?}");
+    let first = summary.first_searchable.expect("files were indexed");
+    assert!(first < summary.elapsed, "{summary:?}");
+    assert!(summary.cpu_utilisation > 0.0 && summary.cpu_utilisation <= 1.0, "{summary:?}");
+}
+
 #[test]
 fn russian_inflected_query_finds_its_document() {
     let tmp = tempfile::tempdir().unwrap();

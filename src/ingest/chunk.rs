@@ -167,6 +167,19 @@ fn break_strength(text: &str, spans: &[(usize, usize)], i: usize) -> u8 {
     }
 }
 
+/// One break in this many (of a strength) is an anchor. Fewer anchors make chunks longer but
+/// boundaries slower to recover after an edit: at 4, an inserted sentence changes about 2.5 chunks
+/// of a long text (10 when the latest break always wins) for 7–16% more chunks.
+const ANCHOR_EVERY: u64 = 4;
+
+/// A hash (FNV-1a) of the tokens on either side of a break.
+fn break_hash(text: &str, spans: &[(usize, usize)], i: usize) -> u64 {
+    let from = spans[i.saturating_sub(1)].0;
+    let to = spans[i.min(spans.len() - 1)].1.max(from);
+    let bytes = text.get(from..to).unwrap_or("").as_bytes();
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
 /// Token windows `[start, end)` covering all tokens.
 fn windows(text: &str, spans: &[(usize, usize)], sizes: ChunkSizes) -> Vec<(usize, usize)> {
     let n = spans.len();
@@ -177,9 +190,17 @@ fn windows(text: &str, spans: &[(usize, usize)], sizes: ChunkSizes) -> Vec<(usiz
         let mut e = if limit == n {
             n
         } else {
-            // The strongest break in the second half of the window; the latest of equals.
+            // The strongest break in the second half of the window; of equals, an anchor (a break
+            // whose neighbouring tokens hash to 0 mod ANCHOR_EVERY), then the latest. Anchors depend
+            // only on the text around them, so after a local edit the chunks fall back on the
+            // boundaries they had before within a chunk or two, and keep their vectors; always
+            // taking the latest break would carry the edit's shift to the end of the page.
             let lo = s + sizes.target / 2 + 1;
-            (lo..=limit).max_by_key(|&i| (break_strength(text, spans, i), i)).unwrap_or(limit)
+            (lo..=limit)
+                .max_by_key(|&i| {
+                    (break_strength(text, spans, i), break_hash(text, spans, i).is_multiple_of(ANCHOR_EVERY), i)
+                })
+                .unwrap_or(limit)
         };
         // A short tail joins this chunk rather than becoming a sliver of its own.
         if e < n && n - e < sizes.target / 4 && n - s <= sizes.max {
@@ -249,6 +270,49 @@ mod tests {
                 spans.push((s, text.len()));
             }
             spans
+        }
+    }
+
+    /// A long text of paragraphs and sentences of varying length (a fixed pseudo-random sequence).
+    fn prose(paragraphs: usize, seed: u64) -> Vec<String> {
+        let mut state = seed;
+        let mut next = move |n: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        (0..paragraphs)
+            .map(|_| {
+                (0..2 + next(6))
+                    .map(|_| {
+                        let words: Vec<String> = (0..5 + next(20)).map(|_| format!("w{}", next(3000))).collect();
+                        format!("{}.", words.join(" "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    /// An inserted sentence in the middle of a long text changes a few chunks, not every chunk
+    /// after it, whether paragraphs, lines or nothing but sentences separate the text.
+    #[test]
+    fn a_local_edit_changes_only_nearby_chunks() {
+        for separator in ["\n\n", "\n", " "] {
+            let mut changed = Vec::new();
+            for seed in 0..20u64 {
+                let paragraphs = prose(300, seed);
+                let before = chunk_pages(&[page(1, &paragraphs.join(separator))], &Words, ChunkSizes::default());
+                let mut edited = paragraphs.clone();
+                let k = 100 + (seed as usize * 7) % 100;
+                edited[k] = format!("{} An inserted sentence of several new words here.", edited[k]);
+                let after = chunk_pages(&[page(1, &edited.join(separator))], &Words, ChunkSizes::default());
+                let old: std::collections::HashSet<&str> = before.iter().map(|c| c.text.as_str()).collect();
+                changed.push(after.iter().filter(|c| !old.contains(c.text.as_str())).count());
+            }
+            let mean = changed.iter().sum::<usize>() as f64 / changed.len() as f64;
+            let worst = changed.iter().max().copied().unwrap_or(0);
+            // Always taking the latest break: a mean of 10 and a worst of 53 when lines separate.
+            assert!(mean <= 4.0 && worst <= 12, "{separator:?}: {mean:.1} chunks changed on average, {worst} at worst");
         }
     }
 

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
 
 use super::contain::{contain, Stage};
-use super::Library;
+use super::{reuse, Library};
 use crate::error::{Error, Result};
 use crate::failpoint;
 use crate::ingest::chunk::{chunk_pages, Chunk, ChunkSizes};
@@ -27,9 +27,11 @@ use crate::ingest::worker::{FileExtractor, Reply};
 use crate::progress::{FileOutcome, IndexEvent, IndexSummary};
 use crate::store::catalog::{FileRecord, FileRow, FileStatus, Folder, NewChunk};
 
-/// Chunks embedded together. Larger batches amortise per-call overhead; files are committed as soon
-/// as their last chunk is through, so this also bounds how much work a crash can lose.
-const EMBED_BATCH: usize = 64;
+/// Tokens embedded together (chunks count by their tokens, so a batch of short passages is not
+/// over in an instant nor one of long passages a long wait). Larger batches amortise per-call
+/// overhead; files are committed as soon as their last chunk is through, so this also bounds how
+/// much work a crash can lose.
+const EMBED_BATCH_TOKENS: usize = 8192;
 /// How often the keyword index is committed during a long run, making new files searchable.
 const KEYWORD_COMMIT_EVERY: Duration = Duration::from_secs(10);
 
@@ -37,6 +39,8 @@ struct Job {
     folder_id: i64,
     found: Found,
     known_hash: Option<String>,
+    /// The catalog's row for this file, when it has one: its stored chunks may lend their vectors.
+    known_id: Option<i64>,
 }
 
 /// A file read and chunked, waiting for embeddings.
@@ -47,7 +51,25 @@ struct Prepared {
     pages: usize,
     chunks: Vec<Chunk>,
     warnings: Option<String>,
-    vectors: Vec<Vec<f32>>,
+    /// One per chunk: kept from the file's earlier version, or embedded in this run.
+    vectors: Vec<Option<Vec<f32>>>,
+    /// The chunks that need embedding, in order, and how many of them have been.
+    to_embed: Vec<usize>,
+    embedded: usize,
+}
+
+impl Prepared {
+    fn waiting(&self) -> usize {
+        self.to_embed.len() - self.embedded
+    }
+
+    fn waiting_tokens(&self) -> usize {
+        self.to_embed[self.embedded..].iter().map(|&i| self.chunks[i].tokens.max(1)).sum()
+    }
+
+    fn reused(&self) -> usize {
+        self.chunks.len() - self.to_embed.len()
+    }
 }
 
 enum Outcome {
@@ -63,6 +85,7 @@ pub(super) fn run(
     cancel: &AtomicBool,
 ) -> Result<IndexSummary> {
     let started = Instant::now();
+    let cpu_before = crate::machine::cpu_seconds();
     let mut summary = IndexSummary::default();
     let mut jobs = Vec::new();
     for path in paths {
@@ -104,7 +127,7 @@ pub(super) fn run(
             scope.spawn(move || read_files(library, sizes, job_rx, out_tx, cancel));
         }
         drop(out_tx);
-        let result = Committer::new(library, &mut summary, events, total).run(out_rx, cancel);
+        let result = Committer::new(library, &mut summary, events, total, started).run(out_rx, cancel);
         // Unblock the readers if the embedder stopped early.
         while job_rx.try_recv().is_ok() {}
         result
@@ -113,6 +136,10 @@ pub(super) fn run(
     library.commit_derived()?;
     summary.cancelled = cancel.load(Ordering::Relaxed);
     summary.elapsed = started.elapsed();
+    // The readers have ended, and with them their workers, which now count among the children.
+    let cores = crate::machine::Machine::this().cores as f64;
+    let cpu = crate::machine::cpu_seconds() - cpu_before;
+    summary.cpu_utilisation = (cpu / (summary.elapsed.as_secs_f64() * cores).max(1e-9)).clamp(0.0, 1.0);
     events(IndexEvent::Finished { summary: summary.clone() });
     Ok(summary)
 }
@@ -204,7 +231,7 @@ fn plan(
         }
         bytes += f.size;
         let known_hash = row.filter(|r| r.status == FileStatus::Indexed).and_then(|r| r.hash.clone());
-        jobs.push(Job { folder_id, found: f, known_hash });
+        jobs.push(Job { folder_id, found: f, known_hash, known_id: row.map(|r| r.id) });
     }
     summary.unchanged += unchanged;
     summary.bytes_read += bytes;
@@ -273,18 +300,33 @@ fn prepare(
         return Outcome::Failed(job, Some(hash), "no text found".into());
     }
     let warnings = (!extraction.warnings.is_empty()).then(|| extraction.warnings.join("; "));
+    // Keeping vectors only saves work: when the stored ones cannot be read, every chunk is embedded.
+    let vectors = match job.known_id {
+        Some(file_id) => reuse::stored_vectors(&library.catalog, file_id, &chunks).unwrap_or_else(|e| {
+            tracing::warn!(
+                "{}: embedding every chunk again, the stored vectors cannot be read: {e}",
+                job.found.path.display()
+            );
+            vec![None; chunks.len()]
+        }),
+        None => vec![None; chunks.len()],
+    };
+    let to_embed = vectors.iter().enumerate().filter(|(_, v)| v.is_none()).map(|(i, _)| i).collect();
     Outcome::Ready(Box::new(Prepared {
         job,
         hash,
         extractor,
         pages: extraction.pages.len(),
-        vectors: Vec::with_capacity(chunks.len()),
+        vectors,
+        to_embed,
+        embedded: 0,
         chunks,
         warnings,
     }))
 }
 
-/// The chunks of one queued file that go into a batch: its queue position and chunk indices.
+/// The chunks of one queued file that go into a batch: its queue position and a range of its
+/// `to_embed`.
 type Part = (usize, Range<usize>);
 
 /// The embedding and committing side of a run: batches chunks across files, commits each file once
@@ -298,6 +340,8 @@ struct Committer<'a> {
     total: usize,
     queue: VecDeque<Box<Prepared>>,
     embedded: usize,
+    started: Instant,
+    last_keyword_commit: Instant,
     /// A panic while a change was applied to the keyword and vector indexes left them in a state
     /// no sequence number records: they are rebuilt from the catalog before the run ends.
     derived_suspect: bool,
@@ -309,6 +353,7 @@ impl<'a> Committer<'a> {
         summary: &'a mut IndexSummary,
         events: &'a (dyn Fn(IndexEvent) + Sync),
         total: usize,
+        started: Instant,
     ) -> Self {
         Committer {
             library,
@@ -318,6 +363,8 @@ impl<'a> Committer<'a> {
             total,
             queue: VecDeque::new(),
             embedded: 0,
+            started,
+            last_keyword_commit: Instant::now(),
             derived_suspect: false,
         }
     }
@@ -333,7 +380,6 @@ impl<'a> Committer<'a> {
 
     fn work(&mut self, incoming: Receiver<Outcome>, cancel: &AtomicBool) -> Result<()> {
         let mut open = true;
-        let mut last_keyword_commit = Instant::now();
         loop {
             if cancel.load(Ordering::Relaxed) {
                 return Ok(());
@@ -348,18 +394,30 @@ impl<'a> Committer<'a> {
                 return Ok(());
             }
             self.embed_batch()?;
-            self.commit_ready()?;
-            if last_keyword_commit.elapsed() > KEYWORD_COMMIT_EVERY {
-                let seq = self.library.vectors.read().unwrap_or_else(|p| p.into_inner()).applied_seq();
-                self.library.keyword.commit(seq)?;
-                last_keyword_commit = Instant::now();
+            let committed = self.commit_ready()?;
+            // The first file is made searchable at once: a user who drops a folder can ask about
+            // it seconds later, not only when the whole folder is through.
+            let first = committed && self.summary.first_searchable.is_none();
+            if first || self.last_keyword_commit.elapsed() > KEYWORD_COMMIT_EVERY {
+                self.commit_keywords()?;
+                if first {
+                    self.summary.first_searchable = Some(self.started.elapsed());
+                }
             }
         }
     }
 
-    /// Chunks waiting for vectors.
-    fn pending(&self) -> usize {
-        self.queue.iter().map(|p| p.chunks.len() - p.vectors.len()).sum()
+    /// Makes what the keyword index has taken in searchable (the vector index is at once).
+    fn commit_keywords(&mut self) -> Result<()> {
+        let seq = self.library.vectors.read().unwrap_or_else(|p| p.into_inner()).applied_seq();
+        self.library.keyword.commit(seq)?;
+        self.last_keyword_commit = Instant::now();
+        Ok(())
+    }
+
+    /// Tokens of the chunks waiting for vectors.
+    fn pending_tokens(&self) -> usize {
+        self.queue.iter().map(|p| p.waiting_tokens()).sum()
     }
 
     /// Takes what the readers have sent, waiting only when there is nothing to embed. False once
@@ -381,7 +439,7 @@ impl<'a> Committer<'a> {
             match outcome {
                 Outcome::Ready(prepared) => {
                     self.queue.push_back(prepared);
-                    if self.pending() >= EMBED_BATCH {
+                    if self.pending_tokens() >= EMBED_BATCH_TOKENS {
                         return Ok(true);
                     }
                 }
@@ -400,6 +458,10 @@ impl<'a> Committer<'a> {
     /// fails, each of its files is embedded alone, so that only the file at fault fails.
     fn embed_batch(&mut self) -> Result<()> {
         let parts = self.next_batch();
+        if parts.is_empty() {
+            // Every queued file kept all its vectors.
+            return Ok(());
+        }
         let mut failed = Vec::new();
         match self.embed(&parts) {
             Ok(vectors) => self.assign(&parts, vectors),
@@ -416,6 +478,7 @@ impl<'a> Committer<'a> {
         self.embedded += parts.iter().map(|(_, range)| range.len()).sum::<usize>();
         (self.events)(IndexEvent::Embedded { chunks: self.embedded });
         // Back to front, so the positions of the others stay valid.
+        failed.sort_by_key(|(position, _)| *position);
         for (position, reason) in failed.into_iter().rev() {
             let p = self.queue.remove(position).expect("a queued file");
             self.fail(&p.job, Some(&p.hash), reason)?;
@@ -423,16 +486,27 @@ impl<'a> Committer<'a> {
         Ok(())
     }
 
-    /// The next `EMBED_BATCH` chunks still without vectors, in queue order.
+    /// The next chunks still without vectors, up to `EMBED_BATCH_TOKENS` (and at least one), from
+    /// the files with the least left to embed first: a short file queued behind a long one becomes
+    /// searchable without waiting for it, and the long one fills what room is left.
     fn next_batch(&self) -> Vec<Part> {
+        let mut order: Vec<usize> = (0..self.queue.len()).filter(|&i| self.queue[i].waiting() > 0).collect();
+        order.sort_by_key(|&i| self.queue[i].waiting_tokens());
         let mut parts = Vec::new();
-        let mut room = EMBED_BATCH;
-        for (position, p) in self.queue.iter().enumerate() {
-            let from = p.vectors.len();
-            let to = p.chunks.len().min(from + room);
-            if to > from {
-                parts.push((position, from..to));
-                room -= to - from;
+        let mut room = EMBED_BATCH_TOKENS;
+        for position in order {
+            let p = &self.queue[position];
+            let mut to = p.embedded;
+            while to < p.to_embed.len() {
+                let tokens = p.chunks[p.to_embed[to]].tokens.max(1);
+                if tokens > room && !(parts.is_empty() && to == p.embedded) {
+                    break;
+                }
+                room = room.saturating_sub(tokens);
+                to += 1;
+            }
+            if to > p.embedded {
+                parts.push((position, p.embedded..to));
             }
             if room == 0 {
                 break;
@@ -445,7 +519,10 @@ impl<'a> Committer<'a> {
     fn embed(&self, parts: &[Part]) -> std::result::Result<Vec<Vec<f32>>, String> {
         let texts: Vec<&str> = parts
             .iter()
-            .flat_map(|(position, range)| self.queue[*position].chunks[range.clone()].iter().map(|c| c.text.as_str()))
+            .flat_map(|(position, range)| {
+                let p = &self.queue[*position];
+                p.to_embed[range.clone()].iter().map(|&i| p.chunks[i].text.as_str())
+            })
             .collect();
         let vectors = match contain(Stage::Embedding, || {
             for (position, _) in parts {
@@ -469,23 +546,35 @@ impl<'a> Committer<'a> {
     fn assign(&mut self, parts: &[Part], vectors: Vec<Vec<f32>>) {
         let mut vectors = vectors.into_iter();
         for (position, range) in parts {
-            self.queue[*position].vectors.extend(vectors.by_ref().take(range.len()));
+            let p = &mut self.queue[*position];
+            for &i in &p.to_embed[range.clone()] {
+                p.vectors[i] = vectors.next();
+            }
+            p.embedded = range.end;
         }
     }
 
-    /// Commits the files at the front of the queue whose chunks all have vectors.
-    fn commit_ready(&mut self) -> Result<()> {
-        while self.queue.front().is_some_and(|p| p.vectors.len() == p.chunks.len()) {
-            let p = self.queue.pop_front().expect("front checked");
+    /// Commits the queued files whose chunks all have vectors; true when one was stored.
+    fn commit_ready(&mut self) -> Result<bool> {
+        let mut committed = false;
+        let mut position = 0;
+        while position < self.queue.len() {
+            if self.queue[position].waiting() > 0 {
+                position += 1;
+                continue;
+            }
+            let p = self.queue.remove(position).expect("a queued file");
             match self.commit(&p)? {
                 Ok(chunks) => {
+                    self.summary.reused += p.reused();
                     let outcome = FileOutcome::Indexed { chunks, warnings: p.warnings.clone() };
                     self.settle(p.job.found.path.clone(), outcome);
+                    committed = true;
                 }
                 Err(reason) => self.fail(&p.job, Some(&p.hash), reason)?,
             }
         }
-        Ok(())
+        Ok(committed)
     }
 
     /// Stores one fully embedded file and feeds the derived indexes. A panic while storing fails
@@ -503,11 +592,13 @@ impl<'a> Committer<'a> {
             extractor_version: Some(EXTRACTOR_VERSION),
             pages: Some(p.pages),
         };
+        let vectors: Vec<&[f32]> =
+            p.vectors.iter().map(|v| v.as_deref().expect("every chunk has its vector")).collect();
         let chunks: Vec<NewChunk> = p
             .chunks
             .iter()
-            .zip(&p.vectors)
-            .map(|(c, v)| NewChunk {
+            .zip(&vectors)
+            .map(|(c, &v)| NewChunk {
                 page: c.page,
                 start: c.start,
                 end: c.end,
@@ -524,8 +615,7 @@ impl<'a> Committer<'a> {
             Ok(change) => change?,
             Err(reason) => return Ok(Err(reason)),
         };
-        let added: Vec<(&str, &[f32])> =
-            p.chunks.iter().zip(&p.vectors).map(|(c, v)| (c.text.as_str(), v.as_slice())).collect();
+        let added: Vec<(&str, &[f32])> = p.chunks.iter().zip(&vectors).map(|(c, &v)| (c.text.as_str(), v)).collect();
         let applied = contain(Stage::Committing, || {
             failpoint::hit("derive", path);
             self.library.apply_change(&change, &added)

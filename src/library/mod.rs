@@ -6,6 +6,7 @@ mod derived;
 mod export;
 pub mod external;
 mod indexer;
+mod reuse;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

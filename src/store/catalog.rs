@@ -485,6 +485,20 @@ impl Catalog {
         }
     }
 
+    /// Calls `each` with the id and text of every chunk of a file.
+    pub fn for_each_chunk_of_file(&self, file_id: i64, mut each: impl FnMut(i64, &str)) -> Result<()> {
+        let conn = self.read();
+        let mut stmt =
+            conn.prepare_cached("SELECT id, text FROM chunks WHERE file_id = ?1").map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([file_id]).map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let id: i64 = row.get(0).map_err(|e| self.err(e))?;
+            let text = row.get_ref(1).and_then(|v| Ok(v.as_str()?)).map_err(|e| self.err(e))?;
+            each(id, text);
+        }
+        Ok(())
+    }
+
     /// Chunk ids removed after `seq`.
     pub fn removed_after(&self, seq: i64) -> Result<Vec<i64>> {
         let conn = self.read();

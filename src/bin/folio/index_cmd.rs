@@ -61,6 +61,20 @@ fn print_summary(s: &IndexSummary) {
         s.unchanged,
         s.removed
     );
+    if let Some(first) = s.first_searchable {
+        println!(
+            "The first file was searchable after {:.1} s; the run kept the cores {:.0}% busy.",
+            first.as_secs_f64(),
+            s.cpu_utilisation * 100.0
+        );
+    }
+    if s.reused > 0 {
+        println!(
+            "{} of the passages were unchanged in their edited files and kept their vectors; {} were embedded.",
+            s.reused,
+            s.chunks - s.reused
+        );
+    }
     print_grouped("Skipped", &s.skipped);
     print_grouped("Failed", &s.failed);
     for (folder, reason) in &s.unavailable {
