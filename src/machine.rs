@@ -44,6 +44,16 @@ pub fn peak_rss_mib() -> f64 {
     0.0
 }
 
+/// Resident memory of this process now, in MiB (0 where the platform does not say).
+pub fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
 /// CPU seconds (user and system) this process has used, with its children that have ended and
 /// been waited for (extraction workers once a run is over).
 pub fn cpu_seconds() -> f64 {

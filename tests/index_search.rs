@@ -253,3 +253,22 @@ fn slow_and_memory_hungry_extractions_are_bounded() {
     assert_eq!(summary.indexed, 1, "{summary:?}");
     assert!(summary.failed[0].1.contains("memory"), "{:?}", summary.failed);
 }
+
+#[test]
+fn the_scale_benchmark_builds_a_library_it_can_search() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("scale");
+    // The bundled sample documents' paragraphs.
+    let sample = folio::embed::bench::sample_passages(&[], 60).unwrap();
+    let built = folio::library::scale::build(&dir, options(MINILM), 2500, &sample, 20).unwrap();
+    assert_eq!((built.passages, built.seed_passages), (2500, sample.len()));
+    assert!(built.disk_mib > 1.0, "{built:?}");
+    let measured = folio::library::scale::measure(&dir, options(MINILM)).unwrap();
+    assert_eq!(measured.queries, 20);
+    assert!(measured.recall_at_10 >= 0.9 && measured.search_p95_ms > 0.0, "{measured:?}");
+    // The measurement indexed one small file more, as an edit would.
+    assert!(measured.add_file_s > 0.0);
+    assert_eq!(store_counts(&open(&dir, MINILM)), (2501, 2501, 2501));
+    // A folder that already holds a library is refused, not mixed into.
+    assert!(folio::library::scale::build(&dir, options(MINILM), 10, &sample, 1).is_err());
+}

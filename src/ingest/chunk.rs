@@ -171,6 +171,8 @@ fn break_strength(text: &str, spans: &[(usize, usize)], i: usize) -> u8 {
 /// boundaries slower to recover after an edit: at 4, an inserted sentence changes about 2.5 chunks
 /// of a long text (10 when the latest break always wins) for 7–16% more chunks.
 const ANCHOR_EVERY: u64 = 4;
+/// Anchors are preferred while more than this many windows of text are left on the page.
+const ANCHORED_WINDOWS: usize = 3;
 
 /// A hash (FNV-1a) of the tokens on either side of a break.
 fn break_hash(text: &str, spans: &[(usize, usize)], i: usize) -> u64 {
@@ -194,11 +196,15 @@ fn windows(text: &str, spans: &[(usize, usize)], sizes: ChunkSizes) -> Vec<(usiz
             // whose neighbouring tokens hash to 0 mod ANCHOR_EVERY), then the latest. Anchors depend
             // only on the text around them, so after a local edit the chunks fall back on the
             // boundaries they had before within a chunk or two, and keep their vectors; always
-            // taking the latest break would carry the edit's shift to the end of the page.
+            // taking the latest break would carry the edit's shift to the end of the page. The
+            // last windows of a page take the latest break: an edit there changes few chunks
+            // anyway, and a text of two or three chunks (an abstract) keeps its longest first chunk.
             let lo = s + sizes.target / 2 + 1;
+            let anchored = n - s > ANCHORED_WINDOWS * sizes.target;
             (lo..=limit)
                 .max_by_key(|&i| {
-                    (break_strength(text, spans, i), break_hash(text, spans, i).is_multiple_of(ANCHOR_EVERY), i)
+                    let anchor = anchored && break_hash(text, spans, i).is_multiple_of(ANCHOR_EVERY);
+                    (break_strength(text, spans, i), anchor, i)
                 })
                 .unwrap_or(limit)
         };

@@ -416,7 +416,6 @@ fn own_peak_rss_kib() -> u64 {
 fn confine() {
     #[cfg(target_os = "linux")]
     {
-        let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
         // SAFETY: prctl and unshare with constant flags; a failure only leaves that step undone.
         unsafe {
             libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -424,6 +423,9 @@ fn confine() {
                 if libc::geteuid() == 0 { libc::CLONE_NEWNET } else { libc::CLONE_NEWUSER | libc::CLONE_NEWNET };
             libc::unshare(flags);
         }
+        // Last, so that a worker seen with this score has given up the network already (raising
+        // one's own score needs no privilege, in a user namespace too).
+        let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
     }
 }
 

@@ -7,6 +7,7 @@ mod export;
 pub mod external;
 mod indexer;
 mod reuse;
+pub mod scale;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -145,11 +146,20 @@ impl Library {
             (Some(stored), _) => stored,
             (None, asked) => asked.clone().unwrap_or_else(|| DEFAULT_EMBEDDER.to_string()),
         };
-        let embedder = Arc::new(Embedder::load(&options.models_dir, &embedder_id, options.encoder)?);
+        let vectors_dir = dir.join("vectors");
+        // The embedder (tokenizer and weights) and the vector graph are what takes time when a
+        // large library opens: they load side by side.
+        let (embedder, saved) = std::thread::scope(|scope| {
+            let embedder = scope.spawn(|| Embedder::load(&options.models_dir, &embedder_id, options.encoder));
+            let saved = VectorIndex::load(&vectors_dir);
+            (embedder.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), saved)
+        });
+        let embedder = Arc::new(embedder?);
         catalog.set_meta("embedder", &embedder_id)?;
         let keyword = KeywordIndex::open(&dir.join("keyword"))?;
-        let vectors_dir = dir.join("vectors");
-        let vectors = VectorIndex::load(&vectors_dir, embedder.dims())?
+        // A graph of other dimensions is another embedder's: rebuilt from the catalog.
+        let vectors = saved?
+            .filter(|v| v.dims() == embedder.dims())
             .unwrap_or_else(|| VectorIndex::empty(&vectors_dir, embedder.dims(), 0));
         let library = Library {
             dir: dir.to_path_buf(),

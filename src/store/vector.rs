@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use hnsw_rs::prelude::{AnnT, Distance, Hnsw, HnswIo};
+use hnsw_rs::prelude::{AnnT, Distance, Hnsw, HnswIo, ReloadOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -22,6 +22,11 @@ const MAX_LINKS: usize = 16;
 const MAX_LAYERS: usize = 16;
 const EF_CONSTRUCTION: usize = 200;
 const BASENAME: &str = "graph";
+/// Points a loaded graph reads into memory; the vectors of the others are read from the saved file
+/// through a memory map. The first points of a dump are the upper layers', which every search
+/// visits. A million 384-dimensional vectors are 1.5 GB: mapped, opening does not read them all,
+/// and the pages searches touch are the file's, which the system can drop under pressure.
+const IN_MEMORY_POINTS: usize = 100_000;
 const CURRENT: &str = "current.json";
 
 /// Distance between unit vectors: 1 − cosine. Clamped at 0, where hnsw_rs's own dot distance
@@ -70,8 +75,12 @@ impl VectorIndex {
     }
 
     /// Loads the last save in `dir`; `Ok(None)` when there is none or it is unreadable (the caller
-    /// rebuilds from the catalog).
-    pub fn load(dir: &Path, dims: usize) -> Result<Option<Self>> {
+    /// rebuilds from the catalog). The caller checks `dims` against its embedder's.
+    pub fn load(dir: &Path) -> Result<Option<Self>> {
+        Self::load_mapping_beyond(dir, IN_MEMORY_POINTS)
+    }
+
+    fn load_mapping_beyond(dir: &Path, in_memory_points: usize) -> Result<Option<Self>> {
         let current = dir.join(CURRENT);
         let Ok(text) = std::fs::read_to_string(&current) else {
             return Ok(None);
@@ -80,9 +89,7 @@ impl VectorIndex {
             tracing::warn!("{} is damaged; the vector index will be rebuilt", current.display());
             return Ok(None);
         };
-        if state.dims != dims {
-            return Ok(None);
-        }
+        let dims = state.dims;
         if state.points == 0 {
             let mut empty = Self::empty(dir, dims, 0);
             empty.tombstones = state.tombstones.into_iter().collect();
@@ -90,15 +97,24 @@ impl VectorIndex {
             return Ok(Some(empty));
         }
         let folder = dir.join(&state.folder);
+        // hnsw_rs's memory map ends the process when its files are missing: they are checked here.
+        let complete = ["graph.hnsw.graph", "graph.hnsw.data"].iter().all(|f| folder.join(f).is_file());
         // hnsw_rs asserts on malformed files; a damaged save must not take the program down.
         let loaded = catch_unwind(AssertUnwindSafe(|| -> Option<Hnsw<'static, f32, UnitCosine>> {
-            // The loaded graph borrows its loader for life; loaders are small and loads happen once
+            // The loaded graph borrows its loader (and its memory map) for life; loads happen once
             // per open, so the loader is leaked to give the graph a 'static lifetime.
-            let io: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(&folder, BASENAME)));
+            let mut options = ReloadOptions::default();
+            if state.points > in_memory_points {
+                options = options.set_mmap_threshold(in_memory_points.max(1));
+            }
+            let io = HnswIo::new_with_options(&folder, BASENAME, options);
+            let io: &'static mut HnswIo = Box::leak(Box::new(io));
             io.load_hnsw::<f32, UnitCosine>().ok()
-        }));
+        }))
+        .ok()
+        .filter(|_| complete);
         let graph = match loaded {
-            Ok(Some(graph)) if graph.get_nb_point() == state.points => graph,
+            Some(Some(graph)) if graph.get_nb_point() == state.points => graph,
             _ => {
                 tracing::warn!("vector index in {} is damaged; it will be rebuilt", folder.display());
                 return Ok(None);
@@ -113,6 +129,10 @@ impl VectorIndex {
             applied_seq: state.seq,
             saved_seq: state.seq,
         }))
+    }
+
+    pub fn dims(&self) -> usize {
+        self.dims
     }
 
     pub fn applied_seq(&self) -> i64 {
@@ -221,5 +241,66 @@ impl VectorIndex {
 
     pub fn disk_bytes(&self) -> u64 {
         super::dir_size(&self.dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit_vectors(count: usize, dims: usize, seed: u64) -> Vec<Vec<f32>> {
+        let mut state = seed;
+        (0..count)
+            .map(|_| {
+                let mut v: Vec<f32> = (0..dims)
+                    .map(|_| {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+                    })
+                    .collect();
+                let norm = dot(&v, &v).sqrt();
+                v.iter_mut().for_each(|x| *x /= norm);
+                v
+            })
+            .collect()
+    }
+
+    /// A graph whose vectors are partly read through the memory map finds what the graph in
+    /// memory found, takes new points, and saves and loads again with all of them.
+    #[test]
+    fn a_mapped_graph_searches_grows_and_saves_like_one_in_memory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dims = 32;
+        let first = unit_vectors(600, dims, 1);
+        let mut index = VectorIndex::empty(tmp.path(), dims, 600);
+        let items: Vec<(i64, &[f32])> = first.iter().enumerate().map(|(i, v)| (i as i64, v.as_slice())).collect();
+        index.insert(&items).unwrap();
+        index.set_applied_seq(1);
+        index.save().unwrap();
+        let queries = unit_vectors(20, dims, 2);
+        let before: Vec<Vec<(i64, f32)>> = queries.iter().map(|q| index.search(q, 5, 100)).collect();
+
+        let mut mapped = VectorIndex::load_mapping_beyond(tmp.path(), 100).unwrap().expect("the save loads");
+        assert_eq!(mapped.points(), 600);
+        let after: Vec<Vec<(i64, f32)>> = queries.iter().map(|q| mapped.search(q, 5, 100)).collect();
+        assert_eq!(before, after);
+
+        let more = unit_vectors(100, dims, 3);
+        let items: Vec<(i64, &[f32])> = more.iter().enumerate().map(|(i, v)| (1000 + i as i64, v.as_slice())).collect();
+        mapped.insert(&items).unwrap();
+        mapped.set_applied_seq(2);
+        mapped.save().unwrap();
+        let reloaded = VectorIndex::load_mapping_beyond(tmp.path(), 100).unwrap().expect("the new save loads");
+        assert_eq!(reloaded.points(), 700);
+        // Every vector, mapped or read, finds itself (an approximate graph built by parallel
+        // inserts may leave one in hundreds out of reach: wrong vectors would miss them all).
+        let ids = (0..600).chain(1000..1100);
+        let found = first
+            .iter()
+            .chain(&more)
+            .zip(ids)
+            .filter(|(v, id)| reloaded.search(v, 1, 100).first().map(|hit| hit.0) == Some(*id))
+            .count();
+        assert!(found >= 690, "{found} of 700 vectors found themselves");
     }
 }

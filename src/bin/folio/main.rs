@@ -6,6 +6,7 @@ mod index_cmd;
 mod llm_cmd;
 mod models_cmd;
 mod output;
+mod scale_cmd;
 
 use std::path::PathBuf;
 
@@ -155,6 +156,24 @@ enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// A library of N synthetic passages: build time, disk size, open time, memory, hybrid search
+    /// latency and the vector graph's recall against exact search
+    Scale {
+        #[arg(long, default_value_t = 100_000)]
+        passages: usize,
+        /// Real text the synthetic passages and vectors are drawn from (as for `bench embed`)
+        #[arg(long)]
+        sample: Vec<PathBuf>,
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// Build the library here and keep it (default: a temporary folder, removed afterwards)
+        #[arg(long)]
+        keep: Option<PathBuf>,
+        /// Only open and search a library this benchmark built (what the build runs in a fresh
+        /// process)
+        #[arg(long, hide = true)]
+        measure: Option<PathBuf>,
+    },
 }
 
 fn main() {
@@ -237,6 +256,16 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Bench { what: BenchCommand::Embed { embedder, passages, sample, rounds } } => {
             bench_embed(embedder, *passages, sample, *rounds, cli.json)
+        }
+        Command::Bench { what: BenchCommand::Scale { passages, sample, queries, keep, measure } } => {
+            let options = LibraryOptions { encoder: cli.encoder, ..LibraryOptions::default() };
+            match measure {
+                Some(dir) => {
+                    output::print_json(&folio::library::scale::measure(dir, options)?);
+                    Ok(())
+                }
+                None => scale_cmd::run(options, *passages, sample, *queries, keep.as_deref(), cli.json),
+            }
         }
     }
 }
