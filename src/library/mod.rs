@@ -123,6 +123,15 @@ pub struct Library {
     _lock: std::fs::File,
 }
 
+/// How wide the graph search looks: 100 candidates (or twice `k`) up to 100,000 points, and one
+/// more such share for each doubling beyond, as the graph grows deeper. At a million synthetic
+/// passages recall@10 was 0.865 with 100, 0.943 with 200 and 0.969 with 400 (`folio bench scale`).
+fn search_beam(k: usize, points: usize) -> usize {
+    let base = (2 * k).max(100) as f64;
+    let doublings = (points as f64 / 100_000.0).max(1.0).log2();
+    (base * (1.0 + doublings)).round() as usize
+}
+
 impl Library {
     /// Opens (or creates) the library in `dir`, repairing derived indexes that are behind the
     /// catalog or damaged.
@@ -324,7 +333,7 @@ impl Library {
     /// Nearest chunks to an embedded query.
     pub fn dense_search(&self, query: &[f32], k: usize) -> Vec<(i64, f32)> {
         let vectors = self.vectors.read().unwrap_or_else(|p| p.into_inner());
-        vectors.search(query, k, (2 * k).max(100))
+        vectors.search(query, k, search_beam(k, vectors.points()))
     }
 
     /// The `k` best passages for a query.
@@ -355,5 +364,20 @@ impl Library {
                 })
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search_beam;
+
+    #[test]
+    fn the_search_beam_widens_as_the_graph_doubles() {
+        assert_eq!(search_beam(10, 5_000), 100);
+        assert_eq!(search_beam(10, 100_000), 100);
+        assert_eq!(search_beam(50, 50_000), 100);
+        assert_eq!(search_beam(10, 200_000), 200);
+        assert_eq!(search_beam(10, 1_000_000), 432);
+        assert_eq!(search_beam(80, 100), 160);
     }
 }
