@@ -491,7 +491,7 @@ impl<'a> Committer<'a> {
     /// searchable without waiting for it, and the long one fills what room is left.
     fn next_batch(&self) -> Vec<Part> {
         let mut order: Vec<usize> = (0..self.queue.len()).filter(|&i| self.queue[i].waiting() > 0).collect();
-        order.sort_by_key(|&i| self.queue[i].waiting_tokens());
+        order.sort_by_cached_key(|&i| self.queue[i].waiting_tokens());
         let mut parts = Vec::new();
         let mut room = EMBED_BATCH_TOKENS;
         for position in order {

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Library, LibraryOptions};
 use crate::error::{Error, IoContext, Result};
+use crate::llm::sampling::Rng;
 use crate::search::SearchMode;
 use crate::store::catalog::{FileRecord, NewChunk};
 use crate::vector_math::dot;
@@ -65,16 +66,13 @@ struct Query {
     truth: Vec<i64>,
 }
 
-/// A small, fast, seeded generator: the same library for the same arguments.
-struct SplitMix(u64);
+/// The sampler's seeded generator (SplitMix64), with the draws the synthetic library needs: the
+/// same library for the same arguments.
+struct SplitMix(Rng);
 
 impl SplitMix {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     fn below(&mut self, n: usize) -> usize {
@@ -150,7 +148,7 @@ pub fn build(
     let files_dir = dir.join("synthetic");
     std::fs::create_dir_all(&files_dir).at(&files_dir)?;
     let folder = library.catalog.add_folder(&files_dir)?;
-    let mut rng = SplitMix(0x5eed);
+    let mut rng = SplitMix(Rng::new(0x5eed));
     let mut all_ids = Vec::with_capacity(passages);
     let mut all_vectors = Vec::with_capacity(passages * dims);
     for (file, first) in (0..passages).step_by(FILE_PASSAGES).enumerate() {
@@ -208,7 +206,7 @@ pub fn build(
     Ok(BuildReport {
         passages,
         build_s,
-        disk_mib: disk_bytes(dir) as f64 / (1 << 20) as f64,
+        disk_mib: crate::store::dir_size(dir) as f64 / (1 << 20) as f64,
         seed_passages: seeds.len(),
     })
 }
@@ -236,18 +234,6 @@ fn exact_top(query: &[f32], flat: &[f32], ids: &[i64], k: usize) -> Vec<i64> {
         }
     }
     best.into_iter().map(|(_, id)| id).collect()
-}
-
-fn disk_bytes(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => disk_bytes(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
 }
 
 /// Opens the library `build` made and searches it with the stored queries. Meant for a fresh
@@ -312,7 +298,7 @@ mod tests {
     #[test]
     fn words_are_drawn_by_their_frequency() {
         let vocabulary = Vocabulary::of(&["the the the cat".to_string()]);
-        let mut rng = SplitMix(1);
+        let mut rng = SplitMix(Rng::new(1));
         let the = (0..4000).filter(|_| vocabulary.draw(&mut rng) == "the").count();
         assert!((2800..3200).contains(&the), "{the} of 4000");
     }
