@@ -50,7 +50,8 @@ pub struct AskOptions {
     pub rewrite: Rewrite,
     /// Below this cosine similarity of the best passage, nothing counts as relevant and the
     /// answer says so without calling the model. `None`: the gate's line for the embedder and
-    /// the languages of question and passage (`gate::min_similarity`).
+    /// the languages of question and passage, which weighs the question's words in the passages
+    /// too (`gate::line`).
     pub min_similarity: Option<f32>,
     /// Passages further than this below the best similarity are left out. `None`: the
     /// embedder's default.
@@ -267,8 +268,9 @@ impl Library {
             let chunks = self.catalog().chunks(&ranked.iter().map(|r| r.chunk_id).collect::<Vec<_>>())?;
             favour_files(&mut ranked, &chunks, &cited);
         }
+        let gate = gate::judge(self, &query, &ranked, language, options.min_similarity)?;
         let mut answer = Answer::new(query, language, options.chat_id);
-        answer.nothing_relevant = !gate::judge(self, &ranked, language, options.min_similarity)?.relevant();
+        answer.nothing_relevant = !gate.relevant();
         if answer.nothing_relevant {
             answer.text = language.not_found().to_string();
             answer.refused = true;

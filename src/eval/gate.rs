@@ -1,7 +1,8 @@
 //! Calibration of the relevance gate (`answer::gate`): for questions whose document is indexed and
 //! for questions whose document is held out, the best passage's similarity, what the gate decides
-//! with its present lines, and what a single line would decide across a range. No model is run,
-//! so a sweep over a thousand questions takes seconds.
+//! with its present lines, and what a single threshold on the gate's score (similarity plus the
+//! weighted word support) would decide across a range. No model is run, so a sweep over a
+//! thousand questions takes seconds.
 
 use serde::Serialize;
 
@@ -28,7 +29,7 @@ pub struct GateScores {
     pub passed: f64,
 }
 
-/// One line for every question: the share of answerable questions it lets through and the share
+/// One threshold on the gate's score for every question: the share of answerable questions it lets through and the share
 /// of unanswerable ones it stops.
 #[derive(Debug, Clone, Serialize)]
 pub struct SweepPoint {
@@ -43,16 +44,31 @@ pub struct GateReport {
     pub answerable: GateScores,
     pub unanswerable: Option<GateScores>,
     pub sweep: Vec<SweepPoint>,
+    /// Every question's judgement, answerable ones first (`folio eval gate --out`).
+    #[serde(skip)]
+    pub questions: Vec<QuestionGate>,
+}
+
+/// One question and what the gate saw of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionGate {
+    pub id: String,
+    pub question: String,
+    pub answerable: bool,
+    pub relevant: bool,
+    #[serde(flatten)]
+    pub gate: gate::Gate,
 }
 
 pub fn evaluate(set: &QaSet) -> Result<GateReport> {
     let answerable = judge_all(set, &set.answerable)?;
     let unanswerable = judge_all(set, &set.unanswerable)?;
-    let sweep = (0..=30)
+    // Scores reach 1 + the support weight: the sweep runs past that.
+    let sweep = (0..=60)
         .map(|i| {
             let threshold = 0.65 + i as f32 * 0.01;
             let share = |gates: &[gate::Gate], pass: bool| {
-                let hits = gates.iter().filter(|g| g.best.is_some_and(|b| b >= threshold) == pass).count();
+                let hits = gates.iter().filter(|g| g.score().is_some_and(|s| s >= threshold) == pass).count();
                 hits as f64 / gates.len().max(1) as f64
             };
             SweepPoint {
@@ -62,11 +78,22 @@ pub fn evaluate(set: &QaSet) -> Result<GateReport> {
             }
         })
         .collect();
+    let record = |(q, g): (&Question, &gate::Gate), answerable: bool| QuestionGate {
+        id: q.id.clone(),
+        question: q.question.clone(),
+        answerable,
+        relevant: g.relevant(),
+        gate: *g,
+    };
+    let questions = (set.answerable.iter().zip(&answerable).map(|p| record(p, true)))
+        .chain(set.unanswerable.iter().zip(&unanswerable).map(|p| record(p, false)))
+        .collect();
     Ok(GateReport {
         embedder: set.library.embedder().id().to_string(),
         answerable: scores(&answerable),
         unanswerable: (!unanswerable.is_empty()).then(|| scores(&unanswerable)),
         sweep,
+        questions,
     })
 }
 
@@ -75,7 +102,7 @@ fn judge_all(set: &QaSet, questions: &[Question]) -> Result<Vec<gate::Gate>> {
         .iter()
         .map(|q| {
             let ranked = set.library.retrieve(&q.question, SearchMode::Hybrid, RETRIEVE_K)?;
-            gate::judge(&set.library, &ranked, Language::detect(&q.question), None)
+            gate::judge(&set.library, &q.question, &ranked, Language::detect(&q.question), None)
         })
         .collect()
 }

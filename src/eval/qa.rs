@@ -197,9 +197,10 @@ pub fn prepare(
         library.index(std::slice::from_ref(&folder), &|_| {}, &AtomicBool::new(false))?;
     }
 
-    let all = load_questions(questions)?;
-    let (unanswerable, answerable): (Vec<Question>, Vec<Question>) =
-        all.into_iter().partition(|q| held.contains(&q.doc));
+    // Questions about documents the folder does not have at all are neither: a folder of a few
+    // articles is evaluated on their questions alone.
+    let all = load_questions(questions)?.into_iter().filter(|q| docs.contains(&q.doc));
+    let (unanswerable, answerable): (Vec<Question>, Vec<Question>) = all.partition(|q| held.contains(&q.doc));
     let answerable = spread(&answerable, limit);
     let unanswerable = spread(&unanswerable, limit.map(|n| n / 2).or(Some(unanswerable.len())));
     Ok(QaSet { library, answerable, unanswerable })

@@ -330,6 +330,11 @@ impl Library {
         Ok(ranked)
     }
 
+    /// The query's distinct keyword terms with their inverse document frequencies in this library.
+    pub fn term_weights(&self, query: &str) -> Result<Vec<(String, f32)>> {
+        self.keyword.term_weights(query)
+    }
+
     /// Nearest chunks to an embedded query.
     pub fn dense_search(&self, query: &[f32], k: usize) -> Vec<(i64, f32)> {
         let vectors = self.vectors.read().unwrap_or_else(|p| p.into_inner());

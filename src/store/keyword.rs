@@ -122,6 +122,23 @@ impl KeywordIndex {
         Ok(hits)
     }
 
+    /// The distinct terms of `text` as the index analyses them, each with its BM25 inverse
+    /// document frequency (a term no passage holds gets the highest weight there is).
+    pub fn term_weights(&self, text: &str) -> Result<Vec<(String, f32)>> {
+        let mut words = terms(text);
+        words.sort();
+        words.dedup();
+        let searcher = self.reader.searcher();
+        let docs = searcher.num_docs() as f32;
+        words
+            .into_iter()
+            .map(|w| {
+                let df = searcher.doc_freq(&Term::from_field_text(self.text, &w))? as f32;
+                Ok((w, (1.0 + (docs - df + 0.5) / (df + 0.5)).ln()))
+            })
+            .collect()
+    }
+
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }

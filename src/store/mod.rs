@@ -1,6 +1,6 @@
 //! Storage: the catalog (source of truth) and the two indexes derived from it.
 
-mod analyzer;
+pub mod analyzer;
 pub mod catalog;
 pub mod chats;
 pub mod keyword;

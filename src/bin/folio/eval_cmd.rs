@@ -85,6 +85,9 @@ pub enum EvalCommand {
     Gate {
         #[command(flatten)]
         set: QaSetArgs,
+        /// Write one JSON line per question: what the gate saw of it and what it decided
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// nDCG@10, recall@100 (BEIR) or hit@1, hit@5 (documents + questions) per search mode
     Retrieval {
@@ -138,7 +141,7 @@ pub fn run(command: &EvalCommand, json: bool, encoder: EncoderPath) -> Result<()
             let extra = QaExtras { followups: *followups, gold_context: *gold_context, also_accept, out };
             return eval_qa(model, set, extra, ask, json, encoder);
         }
-        EvalCommand::Gate { set } => return gate(set, json, encoder),
+        EvalCommand::Gate { set, out } => return gate(set, out.as_deref(), json, encoder),
     };
     let modes = match mode.as_str() {
         "all" => SearchMode::ALL.to_vec(),
@@ -229,7 +232,7 @@ impl WorkDir {
     }
 }
 
-fn gate(args: &QaSetArgs, json: bool, encoder: EncoderPath) -> Result<()> {
+fn gate(args: &QaSetArgs, out: Option<&Path>, json: bool, encoder: EncoderPath) -> Result<()> {
     let work = WorkDir::new(args.work.as_deref())?;
     eprintln!("indexing {} less {} held-out documents…", args.docs.display(), args.holdout);
     let set = folio::eval::qa::prepare(
@@ -242,6 +245,9 @@ fn gate(args: &QaSetArgs, json: bool, encoder: EncoderPath) -> Result<()> {
         true,
     )?;
     let report = folio::eval::gate::evaluate(&set)?;
+    if let Some(out) = out {
+        crate::output::write_json_lines(out, &report.questions)?;
+    }
     if json {
         crate::output::print_json(&report);
         return Ok(());
@@ -261,7 +267,7 @@ fn gate(args: &QaSetArgs, json: bool, encoder: EncoderPath) -> Result<()> {
     if let Some(u) = &report.unanswerable {
         row("unanswerable", u);
     }
-    println!("\none line for all: {:>9} {:>18} {:>20}", "threshold", "answerable passed", "unanswerable stopped");
+    println!("\none score line for all: {:>9} {:>18} {:>20}", "threshold", "answerable passed", "unanswerable stopped");
     for p in &report.sweep {
         println!("{:>28.2} {:>18.3} {:>20.3}", p.threshold, p.answerable_passed, p.unanswerable_stopped);
     }

@@ -68,3 +68,16 @@ pub fn print_status(status: &LibraryStatus) {
         );
     }
 }
+
+/// Writes `records` to `path`, one JSON object a line.
+pub fn write_json_lines<T: serde::Serialize>(path: &std::path::Path, records: &[T]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+    );
+    for record in records {
+        writeln!(out, "{}", serde_json::to_string(record)?)?;
+    }
+    out.flush().with_context(|| format!("cannot write {}", path.display()))
+}
