@@ -18,7 +18,10 @@ use std::time::Duration;
 use pdf_extract::{Document, Object, PlainTextOutput};
 
 use super::quality::{self, Verdict};
-use super::{ocr, out_of_time, panic_message, pdf_repair, tidy, time_left, ExtractError, Extraction, Extractor, Page};
+use super::{
+    ocr, out_of_time, panic_message, pdf_content, pdf_repair, tidy, time_left, ExtractError, Extraction, Extractor,
+    Page,
+};
 
 pub struct Pdf;
 
@@ -37,6 +40,8 @@ impl Extractor for Pdf {
     fn extract(&self, path: &Path, bytes: &[u8]) -> Result<Extraction, ExtractError> {
         let (mut doc, repaired) = open(bytes)?;
         let loops = catch_unwind(AssertUnwindSafe(|| pdf_repair::break_cycles(&mut doc))).unwrap_or(0);
+        // Only a reading aid: a failure leaves the streams as they were.
+        let _ = catch_unwind(AssertUnwindSafe(|| pdf_content::rewrite_page_contents(&mut doc)));
         // The page tree is walked once: every page's number and object.
         let page_ids: Vec<(u32, lopdf::ObjectId)> =
             match catch_unwind(AssertUnwindSafe(|| doc.get_pages().into_iter().collect())) {
@@ -80,11 +85,14 @@ fn open(bytes: &[u8]) -> Result<(Document, bool), ExtractError> {
         Err(panic) => Err(format!("the PDF reader panicked: {}", panic_message(panic.as_ref()))),
     };
     let has_pages = |doc: &Document| catch_unwind(AssertUnwindSafe(|| !doc.get_pages().is_empty())).unwrap_or(false);
+    let whole = |doc: &Document| catch_unwind(AssertUnwindSafe(|| !lost_page_contents(doc))).unwrap_or(true);
     let (mut doc, repaired) = match load(bytes) {
-        Ok(doc) if doc.is_encrypted() || has_pages(&doc) => (doc, false),
-        first => match pdf_repair::rebuild(bytes).map(|fixed| load(&fixed)) {
-            Some(Ok(doc)) if has_pages(&doc) => (doc, true),
-            _ => {
+        Ok(doc) if doc.is_encrypted() || (has_pages(&doc) && whole(&doc)) => (doc, false),
+        first => match (pdf_repair::rebuild(bytes).map(|fixed| load(&fixed)), first) {
+            (Some(Ok(doc)), _) if has_pages(&doc) => (doc, true),
+            // Pages whose contents were lost, and a repair that did not help: what loaded is read.
+            (_, Ok(doc)) if has_pages(&doc) => (doc, false),
+            (_, first) => {
                 let why = first.err().unwrap_or_else(|| "it has no readable pages".into());
                 return Err(malformed(format!("{why}; rebuilding its cross-reference table did not help either")));
             }
@@ -94,6 +102,25 @@ fn open(bytes: &[u8]) -> Result<(Document, bool), ExtractError> {
         return Err(ExtractError::Encrypted);
     }
     Ok((doc, repaired))
+}
+
+/// Whether a page's contents name an object the reader could not load as a stream: of a stream
+/// whose `/Length` misses its `endstream`, lopdf keeps the dictionary alone (or nothing), and its
+/// page would read as blank.
+fn lost_page_contents(doc: &Document) -> bool {
+    let references = |items: &[Object]| items.iter().filter_map(|i| i.as_reference().ok()).collect::<Vec<_>>();
+    doc.get_pages().into_values().any(|page| {
+        // Not `get_page_contents`: it passes over a reference to something other than a stream.
+        let contents = match doc.get_dictionary(page).and_then(|p| p.get(b"Contents")) {
+            Ok(Object::Reference(id)) => match doc.get_object(*id) {
+                Ok(Object::Array(items)) => references(items),
+                _ => vec![*id],
+            },
+            Ok(Object::Array(items)) => references(items),
+            _ => Vec::new(),
+        };
+        contents.iter().any(|id| doc.get_object(*id).and_then(Object::as_stream).is_err())
+    })
 }
 
 /// What became of one page.
@@ -172,15 +199,51 @@ fn with_form_values(outcome: Outcome, doc: &Document, page_id: lopdf::ObjectId) 
     }
 }
 
-/// The text values of the page's form widgets (a field's value may sit on its parent field).
+/// The text values of the page's form widgets (a field's value may sit on its parent field), and
+/// the options its list boxes show.
 fn form_values(doc: &Document, page_id: lopdf::ObjectId) -> Vec<String> {
     let widgets = doc.get_page_annotations(page_id).unwrap_or_default();
     widgets
         .into_iter()
         .filter(|a| a.get(b"Subtype").and_then(Object::as_name).is_ok_and(|n| n == b"Widget"))
-        .filter_map(|a| field_value(doc, a, 0))
+        .flat_map(|a| [field_value(doc, a, 0), list_options(doc, a)])
+        .flatten()
         .filter(|v| !v.trim().is_empty())
         .collect()
+}
+
+/// A field's entry `key`, its own or inherited from its parent fields.
+fn inherited<'d>(doc: &'d Document, field: &'d pdf_extract::Dictionary, key: &[u8]) -> Option<&'d Object> {
+    let mut field = field;
+    for _ in 0..8 {
+        if let Ok(value) = field.get(key) {
+            return Some(value);
+        }
+        field = doc.get_dictionary(field.get(b"Parent").ok()?.as_reference().ok()?).ok()?;
+    }
+    None
+}
+
+/// The options a list box draws, one a line. A choice field that is not a combo box shows all its
+/// options on the page (pdftotext reads them from the drawing); a combo box shows only its value.
+fn list_options(doc: &Document, widget: &pdf_extract::Dictionary) -> Option<String> {
+    const COMBO: i64 = 1 << 17;
+    let choice = inherited(doc, widget, b"FT").and_then(|t| t.as_name().ok()) == Some(b"Ch".as_slice());
+    let flags = inherited(doc, widget, b"Ff").and_then(|f| f.as_i64().ok()).unwrap_or(0);
+    if !choice || flags & COMBO != 0 {
+        return None;
+    }
+    let options = match inherited(doc, widget, b"Opt")? {
+        Object::Reference(id) => doc.get_object(*id).ok()?,
+        direct => direct,
+    };
+    // An option is its text, or a pair of the value exported and the text shown.
+    let shown = options.as_array().ok()?.iter().filter_map(|o| match o {
+        Object::Array(pair) => pair.last().and_then(|t| value_text(doc, t, 0)),
+        other => value_text(doc, other, 0),
+    });
+    let lines: Vec<String> = shown.collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 fn field_value(doc: &Document, field: &pdf_extract::Dictionary, depth: usize) -> Option<String> {
@@ -314,7 +377,10 @@ fn report(pages: Vec<(u32, Outcome)>, repaired: bool, ocr_note: Option<String>) 
 
     let mut warnings = Vec::new();
     if repaired {
-        warnings.push("its cross-reference table was damaged; Folio rebuilt it to read the file".to_string());
+        warnings.push(
+            "its structure was damaged (cross-reference table or stream lengths); Folio rebuilt it to read the file"
+                .to_string(),
+        );
     }
     if !fallback.is_empty() {
         warnings.push(format!("{} read by the fallback reader (pdf-extract could not)", pages_phrase(&fallback)));

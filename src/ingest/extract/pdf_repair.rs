@@ -3,7 +3,9 @@
 //! Rebuilding the cross-reference table of a damaged PDF, the way PDF viewers recover: objects are
 //! found by scanning for `N G obj`, the catalog by its `/Root` reference (or its `/Type /Catalog`),
 //! and a fresh table and trailer are appended. Truncated downloads, files edited by tools that
-//! miscount offsets and files with garbage in front of the header open again this way.
+//! miscount offsets and files with garbage in front of the header open again this way. A stream
+//! whose `/Length` does not reach its `endstream` keyword (hand-written files, tools that miscount)
+//! is lost to the reader entirely; the rebuilt copy states the length the bytes have.
 //!
 //! Breaking loops pdf-extract would follow forever: a page whose `/Parent` chain comes back to
 //! itself, form XObjects that draw themselves (directly or through others), and forms nested so
@@ -20,10 +22,11 @@ const MAX_OBJECT_NUMBER: u32 = 4_000_000;
 /// objects, no catalog) or the file is encrypted (its keys live in the trailer being replaced).
 pub fn rebuild(bytes: &[u8]) -> Option<Vec<u8>> {
     let start = find(bytes, b"%PDF-", 0)?;
-    let body = &bytes[start..];
-    if find(body, b"/Encrypt", 0).is_some() {
+    if find(&bytes[start..], b"/Encrypt", 0).is_some() {
         return None;
     }
+    let fixed = with_true_stream_lengths(&bytes[start..]);
+    let body = &fixed[..];
     let objects = scan_objects(body);
     if objects.is_empty() {
         return None;
@@ -52,6 +55,81 @@ pub fn rebuild(bytes: &[u8]) -> Option<Vec<u8>> {
             .as_bytes(),
     );
     Some(out)
+}
+
+/// `body` with every direct `/Length` of a stream that misses its `endstream` keyword replaced by
+/// the length its bytes have (from the end of line after `stream` to the end of line before
+/// `endstream`). Lengths given by reference and lengths that are right are left alone.
+fn with_true_stream_lengths(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 64);
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(keyword) = find(body, b"stream", from) {
+        from = keyword + 6;
+        // A stream's data: `stream`, an end of line, the bytes, an optional end of line, `endstream`.
+        let before = &body[..keyword];
+        if !before.trim_ascii_end().ends_with(b">>") || before.ends_with(b"end") {
+            continue;
+        }
+        let mut data = keyword + 6;
+        data += match &body[data.min(body.len())..] {
+            [b'\r', b'\n', ..] => 2,
+            [b'\n' | b'\r', ..] => 1,
+            _ => continue,
+        };
+        let Some(end) = find(body, b"endstream", data) else { break };
+        from = end + 9;
+        let mut true_end = end;
+        if body[..true_end].ends_with(b"\r\n") {
+            true_end -= 2;
+        } else if body[..true_end].ends_with(b"\n") || body[..true_end].ends_with(b"\r") {
+            true_end -= 1;
+        }
+        let true_length = true_end.saturating_sub(data);
+        let Some((digits_at, digits_end, declared)) = direct_length(body, keyword) else { continue };
+        let fits = |length: usize| {
+            let tail = &body[(data + length).min(body.len())..];
+            let tail = tail.strip_prefix(b"\r\n").or_else(|| tail.strip_prefix(b"\n")).unwrap_or(tail);
+            let tail = tail.strip_prefix(b"\r").unwrap_or(tail);
+            tail.starts_with(b"endstream")
+        };
+        if declared != true_length && !fits(declared) {
+            out.extend_from_slice(&body[copied..digits_at]);
+            out.extend_from_slice(true_length.to_string().as_bytes());
+            copied = digits_end;
+        }
+    }
+    out.extend_from_slice(&body[copied..]);
+    out
+}
+
+/// The direct `/Length N` of the stream dictionary that ends before `keyword`: where its digits
+/// start and end, and N. `None` for a length given by reference (`/Length 12 0 R`) or none.
+fn direct_length(body: &[u8], keyword: usize) -> Option<(usize, usize, usize)> {
+    // The dictionary's start: the last `obj` keyword before the stream.
+    let window = &body[keyword.saturating_sub(4096)..keyword];
+    let dict_start = keyword - window.len() + window.windows(3).rposition(|w| w == b"obj")?;
+    // `/Length`, not `/Length1` (a font program's dictionary has both).
+    let mut from = dict_start;
+    let at = loop {
+        let at = find(&body[..keyword], b"/Length", from)? + 7;
+        if !body.get(at).is_some_and(u8::is_ascii_alphanumeric) {
+            break at;
+        }
+        from = at;
+    };
+    let digits_at = at + body[at..keyword].iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let digits_end = digits_at + body[digits_at..keyword].iter().take_while(|b| b.is_ascii_digit()).count();
+    let number: usize = std::str::from_utf8(&body[digits_at..digits_end]).ok()?.parse().ok()?;
+    // `N G R` is a reference: its digits are an object number, not a length.
+    let rest = String::from_utf8_lossy(&body[digits_end..(digits_end + 16).min(keyword)]).into_owned();
+    let mut parts = rest.split_ascii_whitespace();
+    if let (Some(g), Some(r)) = (parts.next(), parts.next()) {
+        if g.bytes().all(|b| b.is_ascii_digit()) && r.starts_with('R') {
+            return None;
+        }
+    }
+    Some((digits_at, digits_end, number))
 }
 
 /// Object number → (offset of its header, generation); a later definition (an incremental
@@ -280,6 +358,31 @@ mod tests {
         let repaired = rebuild(damaged.as_bytes()).unwrap();
         let doc = lopdf::Document::load_mem(&repaired).unwrap();
         assert_eq!(doc.get_pages().len(), 1);
+    }
+
+    #[test]
+    fn a_stream_whose_length_is_wrong_is_read_to_its_endstream() {
+        let content = "BT /F1 12 Tf 100 700 Td (test example) Tj ET";
+        for declared in [content.len() + 5, content.len() - 7, 575] {
+            let pdf = format!(
+                "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n\
+                 2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n\
+                 3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>\nendobj\n\
+                 4 0 obj\n<< /Length {declared:04} >>\nstream\n{content}\nendstream\nendobj\n"
+            );
+            let doc = lopdf::Document::load_mem(&rebuild(pdf.as_bytes()).unwrap()).unwrap();
+            let page = *doc.get_pages().get(&1).unwrap();
+            // lopdf ends each content stream of a page with a line break.
+            assert_eq!(doc.get_page_content(page).unwrap().trim_ascii(), content.as_bytes(), "declared {declared}");
+        }
+        // Right lengths and lengths by reference stay as they are.
+        let right = format!("1 0 obj\n<< /Length {} >>\nstream\n{content}\nendstream\nendobj\n", content.len());
+        assert_eq!(with_true_stream_lengths(right.as_bytes()), right.as_bytes());
+        let font = format!("1 0 obj\n<< /Length1 3 /Length 99 >>\nstream\n{content}\nendstream\nendobj\n");
+        let fixed = String::from_utf8(with_true_stream_lengths(font.as_bytes())).unwrap();
+        assert!(fixed.contains(&format!("<< /Length1 3 /Length {} >>", content.len())), "{fixed}");
+        let by_reference = format!("1 0 obj\n<< /Length 9 0 R >>\nstream\n{content}\nendstream\nendobj\n");
+        assert_eq!(with_true_stream_lengths(by_reference.as_bytes()), by_reference.as_bytes());
     }
 
     #[test]
