@@ -155,8 +155,7 @@ pub fn list_chats(shell: State<'_, Arc<Shell>>) -> Res<Vec<Chat>> {
 
 #[tauri::command]
 pub fn chat_messages(shell: State<'_, Arc<Shell>>, chat_id: i64) -> Res<Vec<StoredMessage>> {
-    shell.library.catalog().chat(chat_id).map_err(err)?;
-    shell.library.catalog().messages(chat_id).map_err(err)
+    shell.library.chat_messages(chat_id).map_err(err)
 }
 
 #[tauri::command]

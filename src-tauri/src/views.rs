@@ -1,10 +1,14 @@
-//! What the window sees: the JSON shapes of ui/IPC.md.
+//! What the window sees: the JSON shapes of ui/IPC.md. Their TypeScript twins in
+//! `ui/src/bindings.ts` are generated from these types and the engine's they hold; a test fails
+//! when the file is out of date (`FOLIO_WRITE_BINDINGS=1 cargo test -p folio-desktop bindings`
+//! writes it).
 
 use std::path::PathBuf;
 
 use serde::Serialize;
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, TS)]
 pub struct IndexProgress {
     pub done: usize,
     pub total: usize,
@@ -13,7 +17,7 @@ pub struct IndexProgress {
     pub current: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct FolderView {
     pub path: PathBuf,
     pub files_indexed: usize,
@@ -26,7 +30,7 @@ pub struct FolderView {
     pub unavailable: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct FileView {
     pub path: PathBuf,
     pub status: folio::store::catalog::FileStatus,
@@ -35,7 +39,7 @@ pub struct FileView {
     pub pages: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct LibraryView {
     pub folders: Vec<FolderView>,
     pub embedder: String,
@@ -43,7 +47,7 @@ pub struct LibraryView {
     pub files: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct AppState {
     pub ready: bool,
     pub model_loaded: Option<String>,
@@ -53,7 +57,7 @@ pub struct AppState {
     pub startup_problems: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ModelsView {
     pub models_dir: PathBuf,
     pub active_model: Option<String>,
@@ -62,7 +66,7 @@ pub struct ModelsView {
 }
 
 /// One event of a streamed answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum AnswerEvent {
     Query {
@@ -92,7 +96,7 @@ pub enum AnswerEvent {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct DownloadEvent {
     pub id: String,
     pub done_bytes: u64,
@@ -101,14 +105,74 @@ pub struct DownloadEvent {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ModelStateEvent {
     pub loaded: Option<String>,
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct IndexProgressEvent {
     pub folder: PathBuf,
     pub progress: IndexProgress,
+}
+
+/// `ui/src/bindings.ts`: every type the window receives, declared from the Rust types, 64-bit
+/// integers as numbers (no id or count here comes near 2^53).
+#[cfg(test)]
+fn typescript_bindings() -> String {
+    use folio::answer::{Answer, Citation, Language, MessageDetails, Source};
+    use folio::store::chats::{Chat, StoredMessage};
+    let config = ts_rs::Config::new().with_large_int("number");
+    let declarations = [
+        folio::store::catalog::FileStatus::decl(&config),
+        IndexProgress::decl(&config),
+        FolderView::decl(&config),
+        FileView::decl(&config),
+        LibraryView::decl(&config),
+        Source::decl(&config),
+        Citation::decl(&config),
+        Language::decl(&config),
+        Answer::decl(&config),
+        MessageDetails::decl(&config),
+        Chat::decl(&config),
+        StoredMessage::decl(&config),
+        folio::models::catalog::CatalogModel::decl(&config),
+        ModelsView::decl(&config),
+        folio::embed::EncoderPath::decl(&config),
+        folio::settings::Settings::decl(&config),
+        AppState::decl(&config),
+        IndexProgressEvent::decl(&config),
+        AnswerEvent::decl(&config),
+        DownloadEvent::decl(&config),
+        ModelStateEvent::decl(&config),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types by `FOLIO_WRITE_BINDINGS=1 cargo test -p folio-desktop bindings`\n\
+         // (src-tauri/src/views.rs); do not edit. A test fails when this file is out of date.\n",
+    );
+    for declaration in declarations {
+        out.push_str("\nexport ");
+        out.push_str(&declaration);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bindings_match_the_rust_types() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings.ts");
+        let generated = super::typescript_bindings();
+        if std::env::var_os("FOLIO_WRITE_BINDINGS").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "ui/src/bindings.ts is out of date with the Rust types: run \
+             FOLIO_WRITE_BINDINGS=1 cargo test -p folio-desktop bindings, and fix what tsc finds"
+        );
+    }
 }

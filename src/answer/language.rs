@@ -1,7 +1,7 @@
 //! The language of a question, to ask the model to answer in it (small models drift into the
 //! language of the sources otherwise).
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     English,

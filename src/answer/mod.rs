@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::library::Library;
@@ -125,7 +125,7 @@ fn close_to_best(ranked: &[crate::search::Ranked], margin: f32) -> Vec<crate::se
 }
 
 /// A citation the answer uses, resolved to its source.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct Citation {
     pub number: usize,
     pub path: PathBuf,
@@ -135,7 +135,21 @@ pub struct Citation {
     pub chunk_ids: Vec<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// What a chat keeps of an answer beside its text (`StoredMessage::details`). Chats saved by
+/// earlier versions lack the later fields, which read as empty.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct MessageDetails {
+    pub query: String,
+    pub citations: Vec<Citation>,
+    /// A refusal's closest passages.
+    pub closest: Vec<Citation>,
+    pub refused: bool,
+    pub dropped_citations: usize,
+    pub stopped: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Answer {
     pub text: String,
     /// The fact the answer begins with, without markers (`lead::lead`); empty for a refusal.
@@ -320,17 +334,31 @@ impl Library {
             None => self.catalog().create_chat(&truncate_chars(question.trim(), 60))?,
         };
         self.catalog().add_message(chat_id, "user", question, None)?;
-        let details = serde_json::json!({
-            "query": answer.query,
-            "citations": answer.citations,
-            "closest": answer.closest,
-            "refused": answer.refused,
-            "dropped_citations": answer.dropped_citations,
-            "stopped": answer.stopped,
-        });
+        let details = serde_json::to_value(MessageDetails {
+            query: answer.query.clone(),
+            citations: answer.citations.clone(),
+            closest: answer.closest.clone(),
+            refused: answer.refused,
+            dropped_citations: answer.dropped_citations,
+            stopped: answer.stopped,
+        })
+        .expect("details serialise");
         self.catalog().add_message(chat_id, "assistant", &answer.text, Some(&details))?;
         answer.chat_id = Some(chat_id);
         Ok(())
+    }
+
+    /// A chat's messages, oldest first, each answer's details in the shape of `MessageDetails`
+    /// (chats saved by earlier versions get the fields they lack, empty).
+    pub fn chat_messages(&self, chat_id: i64) -> Result<Vec<StoredMessage>> {
+        self.catalog().chat(chat_id)?;
+        let mut messages = self.catalog().messages(chat_id)?;
+        for message in &mut messages {
+            let details = message.details.take();
+            let read = details.clone().and_then(|d| serde_json::from_value::<MessageDetails>(d).ok());
+            message.details = read.and_then(|d| serde_json::to_value(d).ok()).or(details);
+        }
+        Ok(messages)
     }
 
     /// Earlier (question, answer) pairs of a chat.
@@ -360,6 +388,6 @@ fn question_answer_pairs(messages: &[StoredMessage]) -> Vec<(String, String)> {
 /// The files the chat's last answer cited.
 fn files_cited_last(messages: &[StoredMessage]) -> Vec<PathBuf> {
     let last = messages.iter().rev().find(|m| m.role == "assistant");
-    let citations = last.and_then(|m| m.details.as_ref()).and_then(|d| d.get("citations")).and_then(|c| c.as_array());
-    citations.into_iter().flatten().filter_map(|c| c.get("path").and_then(|p| p.as_str()).map(PathBuf::from)).collect()
+    let details = last.and_then(|m| m.details.clone()).and_then(|d| serde_json::from_value::<MessageDetails>(d).ok());
+    details.map(|d| d.citations.into_iter().map(|c| c.path).collect()).unwrap_or_default()
 }

@@ -12,7 +12,7 @@ use crate::search::Ranked;
 use crate::store::catalog::{Catalog, ChunkRow};
 
 /// A numbered source given to the model.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Source {
     pub number: usize,
     pub path: PathBuf,

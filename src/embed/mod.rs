@@ -26,7 +26,7 @@ use native::NativeEncoder;
 use reference::ReferenceEncoder;
 
 /// Which encoder computes the vectors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum EncoderPath {
     /// Native where the CPU has the vector kernels and the model's shape is implemented, else the

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::models_dir;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct CatalogModel {
     pub id: String,
     pub name: String,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::catalog::{now_secs, Catalog};
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct Chat {
     pub id: i64,
     pub title: String,
@@ -15,13 +15,15 @@ pub struct Chat {
     pub messages: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct StoredMessage {
     pub id: i64,
     pub chat_id: i64,
     pub role: String,
     pub content: String,
-    /// JSON details of an answer (query, citations); `null` for questions.
+    /// JSON details of an answer (`answer::MessageDetails`, which the store does not know);
+    /// `null` for questions.
+    #[ts(type = "MessageDetails | null")]
     pub details: Option<serde_json::Value>,
     pub created_at: i64,
 }

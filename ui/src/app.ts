@@ -16,7 +16,7 @@ import {
   type LibraryView,
   type ModelDownloadEvent,
   type ModelStateEvent,
-  type Settings,
+  type SettingsChange,
 } from "./ipc";
 import { Notices } from "./notices";
 import { Store, fromAppState, initialState, libraryPatch, type UiState } from "./state";
@@ -239,10 +239,13 @@ export class App {
     this.notices.show(`Model ${id} is installed.`);
   }
 
-  async saveSettings(settings: Settings): Promise<boolean> {
+  /** Saves what the window may change; the rest of the settings stays as the shell has it. */
+  async saveSettings(change: SettingsChange): Promise<boolean> {
     try {
-      await this.commands.setSettings(settings);
-      this.store.set({ settings });
+      await this.commands.setSettings(change);
+      const current = this.store.get().settings;
+      if (current) this.store.set({ settings: { ...current, ...change } });
+      else await this.refreshSettings();
       return true;
     } catch (err) {
       this.notices.error(errorText(err));

@@ -1,195 +1,60 @@
-// The only place the window talks to the Rust shell. Every name and shape here mirrors IPC.md;
-// when IPC.md changes, this file changes with it and the compiler finds the callers.
+// The only place the window talks to the Rust shell. The shapes are generated from the Rust types
+// (bindings.ts); the commands and events are the ones IPC.md describes.
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open } from "@tauri-apps/plugin-dialog";
 
-// ---- Types (TypeScript view of the JSON, copied from IPC.md) ----
+// ---- Types: generated from the Rust types into bindings.ts (a Rust test fails when it is stale) ----
 
-export type FileStatus = "indexed" | "failed" | "skipped";
+import type {
+  AnswerEvent,
+  AppState,
+  Chat,
+  DownloadEvent,
+  FileView,
+  IndexProgressEvent,
+  LibraryView,
+  ModelStateEvent,
+  ModelsView,
+  Settings,
+  StoredMessage,
+} from "./bindings";
 
-export interface IndexProgress {
-  done: number;
-  total: number;
-  chunks: number;
-  eta_seconds: number | null;
-  current: string | null;
-}
+export type {
+  AnswerEvent,
+  AppState,
+  Answer,
+  CatalogModel,
+  Chat,
+  Citation,
+  EncoderPath,
+  FileStatus,
+  FileView,
+  FolderView,
+  IndexProgress,
+  IndexProgressEvent,
+  Language,
+  LibraryView,
+  MessageDetails,
+  ModelStateEvent,
+  ModelsView,
+  Settings,
+  Source,
+  StoredMessage,
+} from "./bindings";
 
-export interface FolderView {
-  path: string;
-  files_indexed: number;
-  files_failed: number;
-  files_skipped: number;
-  chunks: number;
-  /** Non-null while this folder is being indexed. */
-  indexing: IndexProgress | null;
-  watched: boolean;
-  /** Why the folder cannot be read now (missing, unreadable, suddenly empty); its index is kept. */
-  unavailable?: string | null;
-}
+export type ModelDownloadEvent = DownloadEvent;
 
-export interface FileView {
-  path: string;
-  status: FileStatus;
-  reason: string | null;
-  chunks: number;
-  pages: number | null;
-}
-
-export interface LibraryView {
-  folders: FolderView[];
-  embedder: string;
-  chunks: number;
-  files: number;
-}
-
-export interface Source {
-  number: number;
-  path: string;
-  page: number | null;
-  start: number;
-  end: number;
-  text: string;
-  chunk_ids: number[];
-  score: number;
-}
-
-export interface Citation {
-  number: number;
-  path: string;
-  page: number | null;
-  snippet: string;
-  score: number;
-  chunk_ids: number[];
-}
-
-export interface Answer {
-  text: string;
-  /** The fact the answer begins with, without markers; empty for a refusal. */
-  lead: string;
-  citations: Citation[];
-  /** A refusal's closest passages (the model found no answer in passages judged relevant). */
-  closest: Citation[];
-  dropped_citations: number;
-  /** Sentences without a marker attributed to the source their words come from. */
-  inferred_citations: number;
-  refused: boolean;
-  nothing_relevant: boolean;
-  /** The user stopped it: the text is what was written until then. */
-  stopped: boolean;
-  query: string;
-  language: "english" | "russian";
-  sources: Source[];
-  chat_id: number | null;
-  retrieve_seconds: number;
-  first_token_seconds: number;
-  total_seconds: number;
-  prompt_tokens: number;
-  generated_tokens: number;
-  /** The answer in its sources' language when `text` is its translation into the question's. */
-  translated_from?: string | null;
-}
-
-export interface Chat {
-  id: number;
-  title: string;
-  created_at: number;
-  updated_at: number;
-  messages: number;
-}
-
-export interface MessageDetails {
-  query: string;
-  citations: Citation[];
-  refused: boolean;
-  dropped_citations: number;
-  /** Absent in chats saved before answers could be stopped. */
-  stopped?: boolean;
-  /** A refusal's closest passages; absent in chats saved before them. */
-  closest?: Citation[];
-}
-
-export interface StoredMessage {
-  id: number;
-  chat_id: number;
-  role: "user" | "assistant";
-  content: string;
-  details: MessageDetails | null;
-  created_at: number;
-}
-
-export interface CatalogModel {
-  id: string;
-  name: string;
-  kind: "decoder" | "embedder";
-  size_bytes: number;
-  sha256: string | null;
-  source: string;
-  installed: boolean;
-  description: string;
-  parameters: number | null;
-  ram_bytes: number | null;
-  languages: string[];
-  ladder: number | null;
-}
-
-export interface ModelsView {
-  models_dir: string;
-  active_model: string | null;
-  catalog: CatalogModel[];
-  imported: string[];
-}
-
+/** The devices Settings offers (the shell's `Settings.device` is their name). */
 export type Device = "auto" | "cpu" | "gpu";
 
-export interface Settings {
-  model: string | null;
-  /** Why this model: the first start's measured choice, or the user's own (set by the shell). */
-  model_reason?: string | null;
-  device: Device;
-  embedder: string;
-  context: number;
-  temperature: number;
-}
-
-export interface AppState {
-  ready: boolean;
-  model_loaded: string | null;
-  model_error: string | null;
-  library: LibraryView;
-  /** Problems found while starting (a damaged settings file kept aside): shown once. */
-  startup_problems?: string[];
-}
+/** What the window may change of the settings; the shell keeps the rest (library location,
+ * encoder, the reason for the model). */
+export type SettingsChange = Pick<Settings, "model" | "device" | "embedder" | "context" | "temperature">;
 
 // ---- Event payloads ----
-
-export interface IndexProgressEvent {
-  folder: string;
-  progress: IndexProgress;
-}
-
-export type AnswerEvent =
-  | { requestId: number; kind: "query"; query: string }
-  | { requestId: number; kind: "sources"; sources: Source[] }
-  | { requestId: number; kind: "token"; text: string }
-  | { requestId: number; kind: "done"; answer: Answer }
-  | { requestId: number; kind: "error"; message: string };
-
-export interface ModelDownloadEvent {
-  id: string;
-  done_bytes: number;
-  total_bytes: number;
-  finished: boolean;
-  error: string | null;
-}
-
-export interface ModelStateEvent {
-  loaded: string | null;
-  error: string | null;
-}
 
 export interface EventMap {
   "library-changed": LibraryView;
@@ -233,7 +98,7 @@ export const commands = {
   /** Stops a download (its part is kept; downloading again resumes). */
   cancelDownload: (id: string) => invoke<void>("cancel_download", { id }),
   getSettings: () => invoke<Settings>("get_settings"),
-  setSettings: (settings: Settings) => invoke<void>("set_settings", { settings }),
+  setSettings: (settings: SettingsChange) => invoke<void>("set_settings", { settings }),
 };
 
 export type Commands = typeof commands;

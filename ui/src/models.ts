@@ -17,6 +17,11 @@ export function downloadPhase(m: CatalogModel, d: DownloadState | undefined): Do
   return "downloading";
 }
 
+/** A model file's size, or that it is not known (a catalog entry without one). */
+function sizeText(bytes: number | null): string {
+  return bytes === null ? "size unknown" : formatBytes(bytes);
+}
+
 export function downloadText(d: DownloadState, nowMs: number): string {
   const eta = downloadEta(d.doneBytes, d.totalBytes, d.startedBytes, (nowMs - d.startedAt) / 1000);
   return d.finished ? "Verifying…" : formatDownload(d.doneBytes, d.totalBytes, eta);
@@ -38,7 +43,7 @@ class ModelRow {
         "div",
         { class: "model-head" },
         h("span", { class: "model-name" }, model.name),
-        h("span", { class: "muted" }, ` ${formatBytes(model.size_bytes)}`),
+        h("span", { class: "muted" }, ` ${sizeText(model.size_bytes)}`),
       ),
       model.description ? h("p", { class: "model-desc" }, model.description) : null,
       this.action,
@@ -59,7 +64,7 @@ class ModelRow {
       } else if (phase === "idle" || phase === "failed") {
         const btn = h(
           "button",
-          { type: "button", "data-testid": "download-model", "aria-label": `Download ${model.name} (${formatBytes(model.size_bytes)})` },
+          { type: "button", "data-testid": "download-model", "aria-label": `Download ${model.name} (${sizeText(model.size_bytes)})` },
           phase === "failed" ? "Retry download" : "Download",
         );
         btn.addEventListener("click", () => void this.app.downloadModel(this.model.id));
@@ -78,7 +83,7 @@ class ModelRow {
       }
     }
     if (phase === "downloading" && d && this.bar && this.text) {
-      const total = d.totalBytes > 0 ? d.totalBytes : model.size_bytes;
+      const total = d.totalBytes > 0 ? d.totalBytes : (model.size_bytes ?? 0);
       if (total > 0) {
         this.bar.max = total;
         this.bar.value = Math.min(d.doneBytes, total);

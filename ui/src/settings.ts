@@ -3,7 +3,7 @@
 // it opens, so it always shows what the shell last confirmed.
 
 import type { App } from "./app";
-import type { Device, ModelsView, Settings } from "./ipc";
+import type { Device, ModelsView, SettingsChange } from "./ipc";
 import { basename } from "./format";
 import { h, replaceChildren } from "./dom";
 import { ModelList } from "./models";
@@ -50,7 +50,7 @@ export interface SettingsForm {
 }
 
 /** Form values -> Settings, or the first problem in words. */
-export function parseSettings(f: SettingsForm): { settings: Settings } | { error: string } {
+export function parseSettings(f: SettingsForm): { settings: SettingsChange } | { error: string } {
   const device = f.device as Device;
   if (!["auto", "cpu", "gpu"].includes(device)) return { error: "Choose a device: automatic, CPU or GPU." };
   const context = Number(f.context);

@@ -229,7 +229,7 @@ describe("history", () => {
     { id: 1, chat_id: 3, role: "user", content: "what about pumps?", details: null, created_at: 10 },
     {
       id: 2, chat_id: 3, role: "assistant", content: "Pumps run dry [2].", created_at: 11,
-      details: { query: "pumps", citations: [citation(2, "/docs/pumps.pdf", null, "Never run dry.")], refused: false, dropped_citations: 1 },
+      details: { query: "pumps", citations: [citation(2, "/docs/pumps.pdf", null, "Never run dry.")], closest: [], refused: false, dropped_citations: 1, stopped: false },
     },
   ];
 

@@ -64,7 +64,7 @@ export const tid = (id: string) => `[data-testid="${id}"]`;
 // ---- fixtures ----
 
 export function folder(path: string, extra: Partial<FolderView> = {}): FolderView {
-  return { path, files_indexed: 0, files_failed: 0, files_skipped: 0, chunks: 0, indexing: null, watched: true, ...extra };
+  return { path, files_indexed: 0, files_failed: 0, files_skipped: 0, chunks: 0, indexing: null, watched: true, unavailable: null, ...extra };
 }
 
 export function library(folders: FolderView[] = []): LibraryView {
@@ -72,7 +72,7 @@ export function library(folders: FolderView[] = []): LibraryView {
 }
 
 export function appState(extra: Partial<AppState> = {}): AppState {
-  return { ready: true, model_loaded: "qwen2.5-1.5b-instruct", model_error: null, library: library(), ...extra };
+  return { ready: true, model_loaded: "qwen2.5-1.5b-instruct", model_error: null, library: library(), startup_problems: [], ...extra };
 }
 
 export function modelsView(extra: Partial<ModelsView> = {}): ModelsView {
@@ -80,10 +80,10 @@ export function modelsView(extra: Partial<ModelsView> = {}): ModelsView {
     models_dir: "/models",
     active_model: "qwen2.5-1.5b-instruct",
     catalog: [
-      { id: "qwen2.5-1.5b-instruct", name: "Qwen2.5 1.5B Instruct", kind: "decoder", size_bytes: 1_120_000_000, sha256: null, source: "catalog", installed: true, description: "Small and fast.", parameters: 1_540_000_000, ram_bytes: 2_147_483_648, languages: ["en", "ru"], ladder: 2 },
-      { id: "qwen2.5-7b-instruct", name: "Qwen2.5 7B Instruct", kind: "decoder", size_bytes: 4_680_000_000, sha256: null, source: "catalog", installed: false, description: "Better answers, needs 8 GB.", parameters: 7_620_000_000, ram_bytes: 6_442_450_944, languages: ["en", "ru"], ladder: 5 },
-      { id: "multilingual-e5-small", name: "Multilingual E5 small", kind: "embedder", size_bytes: 470_000_000, sha256: null, source: "catalog", installed: true, description: "", parameters: null, ram_bytes: null, languages: [], ladder: null },
-      { id: "all-minilm-l6-v2", name: "all-MiniLM-L6-v2", kind: "embedder", size_bytes: 90_000_000, sha256: null, source: "catalog", installed: false, description: "", parameters: null, ram_bytes: null, languages: [], ladder: null },
+      { id: "qwen2.5-1.5b-instruct", name: "Qwen2.5 1.5B Instruct", kind: "decoder", size_bytes: 1_120_000_000, sha256: null, source: "catalog", url: null, installed: true, description: "Small and fast.", parameters: 1_540_000_000, ram_bytes: 2_147_483_648, languages: ["en", "ru"], ladder: 2 },
+      { id: "qwen2.5-7b-instruct", name: "Qwen2.5 7B Instruct", kind: "decoder", size_bytes: 4_680_000_000, sha256: null, source: "catalog", url: null, installed: false, description: "Better answers, needs 8 GB.", parameters: 7_620_000_000, ram_bytes: 6_442_450_944, languages: ["en", "ru"], ladder: 5 },
+      { id: "multilingual-e5-small", name: "Multilingual E5 small", kind: "embedder", size_bytes: 470_000_000, sha256: null, source: "catalog", url: null, installed: true, description: "", parameters: null, ram_bytes: null, languages: [], ladder: null },
+      { id: "all-minilm-l6-v2", name: "all-MiniLM-L6-v2", kind: "embedder", size_bytes: 90_000_000, sha256: null, source: "catalog", url: null, installed: false, description: "", parameters: null, ram_bytes: null, languages: [], ladder: null },
     ],
     imported: [],
     ...extra,
@@ -98,7 +98,17 @@ export function noDecoderModels(): ModelsView {
 }
 
 export function settingsFixture(extra: Partial<Settings> = {}): Settings {
-  return { model: "qwen2.5-1.5b-instruct", device: "auto", embedder: "multilingual-e5-small", context: 4096, temperature: 0.2, ...extra };
+  return {
+    model: "qwen2.5-1.5b-instruct",
+    model_reason: null,
+    device: "auto",
+    embedder: "multilingual-e5-small",
+    encoder: "auto",
+    context: 4096,
+    temperature: 0.2,
+    library_dir: null,
+    ...extra,
+  };
 }
 
 export function source(number: number, path: string, page: number | null, text: string): Source {
@@ -129,6 +139,7 @@ export function answerFixture(extra: Partial<Answer> = {}): Answer {
     total_seconds: 2,
     prompt_tokens: 900,
     generated_tokens: 20,
+    translated_from: null,
     ...extra,
   };
 }
