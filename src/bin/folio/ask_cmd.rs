@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use folio::answer::{AskEvent, AskOptions, Rewrite};
 use folio::Library;
 
@@ -73,7 +73,7 @@ pub fn ask(
 
 pub fn chats(library: &Library, show: Option<i64>, json: bool) -> Result<()> {
     if let Some(id) = show {
-        let messages = library.catalog().messages(id)?;
+        let messages = library.chat_messages(id)?;
         if json {
             print_json(&messages);
         } else {
@@ -94,6 +94,15 @@ pub fn chats(library: &Library, show: Option<i64>, json: bool) -> Result<()> {
             println!("{:>5}  {:>3} messages  {}", c.id, c.messages, c.title);
         }
     }
+    Ok(())
+}
+
+/// Writes a chat as Markdown (the window's export), to a path relative to the working folder or
+/// absolute.
+pub fn export_chat(library: &Library, chat_id: i64, to: &Path) -> Result<()> {
+    let to = std::path::absolute(to).with_context(|| format!("cannot resolve {}", to.display()))?;
+    library.export_chat(chat_id, &to)?;
+    eprintln!("wrote {}", to.display());
     Ok(())
 }
 

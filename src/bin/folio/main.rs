@@ -78,10 +78,16 @@ enum Command {
         #[command(flatten)]
         model: llm_cmd::ModelArgs,
     },
-    /// List chats, or show one
+    /// List chats, show one, or export one as Markdown
     Chats {
-        #[arg(long)]
+        #[arg(long, conflicts_with = "export")]
         show: Option<i64>,
+        /// Write this chat as Markdown, with its citations, to --to
+        #[arg(long, requires = "to")]
+        export: Option<i64>,
+        /// Where --export writes the chat
+        #[arg(long, requires = "export")]
+        to: Option<PathBuf>,
     },
     /// Summarise an indexed document, citing pages
     Summarize {
@@ -245,7 +251,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Ask { question, chat, rewrite, model } => {
             ask_cmd::ask(&open(&cli, None)?, model, question, *chat, *rewrite, cli.json)
         }
-        Command::Chats { show } => ask_cmd::chats(&open(&cli, None)?, *show, cli.json),
+        Command::Chats { show, export: Some(id), to: Some(to) } if show.is_none() => {
+            ask_cmd::export_chat(&open(&cli, None)?, *id, to)
+        }
+        Command::Chats { show, .. } => ask_cmd::chats(&open(&cli, None)?, *show, cli.json),
         Command::Summarize { file, model } => ask_cmd::summarize(&open(&cli, None)?, model, file, cli.json),
         Command::Generate { prompt, model, sampling, raw } => {
             llm_cmd::generate(model, sampling, *raw, prompt, cli.json)
