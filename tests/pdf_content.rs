@@ -1,7 +1,8 @@
 //! Pages that are valid (or recoverable) PDF but that the readers under Folio lost, written by
 //! hand as some producers and people write them: comments inside a content stream, the `'` and
-//! `"` text operators, a stream whose `/Length` misses its `endstream`, and list boxes whose
-//! options are drawn on the page. Each read as blank or lost lines before.
+//! `"` text operators, a stream whose `/Length` misses its `endstream`, list boxes whose options
+//! are drawn on the page, and a ToUnicode map with one-byte destinations (TeX's). Each read as
+//! blank or lost lines before.
 
 use folio::ingest::extract::{extractor_for, Extraction};
 use lopdf::{dictionary, Document, Object, Stream};
@@ -102,4 +103,22 @@ fn the_options_of_a_list_box_are_read_and_those_of_a_combo_box_are_not() {
     let text = &extract(&path).pages[0].text;
     assert!(text.contains("Grundfos CR") && text.contains("Wilo Helix") && text.contains("North plant"), "{text}");
     assert!(!text.contains("Hidden option"), "a combo box draws only its value: {text}");
+}
+
+#[test]
+fn a_unicode_map_with_one_byte_destinations_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tex.pdf");
+    let mut doc = write_page(&path, b"BT /F1 12 Tf 72 720 Td (ABC) Tj 0 -16 Td (Hello) Tj ET");
+    // As TeX writes them for its math fonts: a range whose destination is one byte (U+00C5…).
+    let cmap = b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n1 begincodespacerange\n<00> <FF>\n\
+        endcodespacerange\n2 beginbfrange\n<41> <43> <C5>\n<48> <6F> <0048>\nendbfrange\nendcmap\n\
+        CMapName currentdict /CMap defineresource pop end end";
+    let map = doc.add_object(Stream::new(dictionary! {}, cmap.to_vec()));
+    let font = doc.objects.values_mut().find_map(|o| o.as_dict_mut().ok().filter(|d| d.has(b"BaseFont"))).unwrap();
+    font.set("ToUnicode", map);
+    doc.save(&path).unwrap();
+
+    let text = &extract(&path).pages[0].text;
+    assert!(text.contains("ÅÆÇ") && text.contains("Hello"), "{text:?}");
 }

@@ -17,6 +17,7 @@ mod ocr;
 mod odt;
 mod ole;
 mod pdf;
+mod pdf_cmap;
 mod pdf_content;
 mod pdf_repair;
 mod pptx;

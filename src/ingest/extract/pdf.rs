@@ -19,8 +19,8 @@ use pdf_extract::{Document, Object, PlainTextOutput};
 
 use super::quality::{self, Verdict};
 use super::{
-    ocr, out_of_time, panic_message, pdf_content, pdf_repair, tidy, time_left, ExtractError, Extraction, Extractor,
-    Page,
+    ocr, out_of_time, panic_message, pdf_cmap, pdf_content, pdf_repair, tidy, time_left, ExtractError, Extraction,
+    Extractor, Page,
 };
 
 pub struct Pdf;
@@ -42,6 +42,7 @@ impl Extractor for Pdf {
         let loops = catch_unwind(AssertUnwindSafe(|| pdf_repair::break_cycles(&mut doc))).unwrap_or(0);
         // Only a reading aid: a failure leaves the streams as they were.
         let _ = catch_unwind(AssertUnwindSafe(|| pdf_content::rewrite_page_contents(&mut doc)));
+        let _ = catch_unwind(AssertUnwindSafe(|| pdf_cmap::repair_unicode_maps(&mut doc)));
         // The page tree is walked once: every page's number and object.
         let page_ids: Vec<(u32, lopdf::ObjectId)> =
             match catch_unwind(AssertUnwindSafe(|| doc.get_pages().into_iter().collect())) {
