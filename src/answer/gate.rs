@@ -115,7 +115,9 @@ const QUESTION_WORDS: &str = "what which who whom whose when where why how many 
 
 /// The question's terms less its question words, with their weights.
 fn content_terms(weights: Vec<(String, f32)>) -> Vec<(String, f32)> {
-    let asking: std::collections::HashSet<String> = crate::store::analyzer::terms(QUESTION_WORDS).into_iter().collect();
+    // Analysed once: every question of the run is filtered against the same terms.
+    static ASKING: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
+    let asking = ASKING.get_or_init(|| crate::store::analyzer::terms(QUESTION_WORDS).into_iter().collect());
     weights.into_iter().filter(|(t, _)| !asking.contains(t)).collect()
 }
 
