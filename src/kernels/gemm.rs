@@ -134,6 +134,10 @@ pub struct Unpacked {
     pub offset128: bool,
     /// Offsets multiply ggml's f16 activation sums (Q4_1/Q5_1) rather than exact ones.
     pub uses_s_f16: bool,
+    /// Steps of 4 values whose 16-bit pair products (`vpmaddubsw`) can be summed before they
+    /// must be widened to 32 bits: two products of the largest value by 127 fit 16 bits this
+    /// many times (4-bit values 8, 5-bit 4, 6-bit 2, 8-bit once).
+    pub pair_steps: usize,
 }
 
 impl Unpacked {
@@ -149,6 +153,12 @@ impl Unpacked {
             signed: q8 && !vnni,
             offset128: q8 && vnni,
             uses_s_f16: matches!(wtype, WeightType::Q4_1 | WeightType::Q5_1),
+            pair_steps: match wtype {
+                WeightType::Q4_0 | WeightType::Q4_1 | WeightType::Q4K => 8,
+                WeightType::Q5_0 | WeightType::Q5_1 | WeightType::Q5K => 4,
+                WeightType::Q6K => 2,
+                _ => 1,
+            },
         }
     }
 
@@ -251,40 +261,96 @@ pub mod x86 {
 
     use super::{LaneActivations, Unpacked, LANES};
 
-    /// One step of the integer dot: 4 values of each lane times the broadcast weight bytes.
+    /// The integer dot of 4 values of each lane with the broadcast weight bytes, accumulated in
+    /// two stages: `step` into a partial sum, `widen` the partial sum into the 32-bit total. The
+    /// partial sum of AVX2 is 16-bit pairs (`vpmaddubsw`), so several steps share one `vpmaddwd`
+    /// (`Unpacked::pair_steps` of them); VNNI's is already 32-bit.
     pub trait Dot {
+        /// Steps a partial sum may take before `widen`, given the format's `pair_steps`.
+        fn steps(pair_steps: usize) -> usize;
         /// # Safety
         /// The CPU has the instructions of the implementation (AVX2; AVX-512 VNNI for `Vnni`).
-        unsafe fn dot(acc: __m256i, w: __m256i, a: __m256i) -> __m256i;
+        unsafe fn step(partial: __m256i, w: __m256i, a: __m256i) -> __m256i;
         /// # Safety
-        /// As for `dot`.
-        unsafe fn dot_signed(acc: __m256i, w: __m256i, a: __m256i) -> __m256i;
+        /// As for `step`.
+        unsafe fn step_signed(partial: __m256i, w: __m256i, a: __m256i) -> __m256i;
+        /// # Safety
+        /// As for `step`.
+        unsafe fn widen(total: __m256i, partial: __m256i) -> __m256i;
     }
 
     pub struct Avx2;
     impl Dot for Avx2 {
-        #[inline(always)]
-        unsafe fn dot(acc: __m256i, w: __m256i, a: __m256i) -> __m256i {
-            _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(w, a), _mm256_set1_epi16(1)))
+        fn steps(pair_steps: usize) -> usize {
+            pair_steps
         }
         #[inline(always)]
-        unsafe fn dot_signed(acc: __m256i, w: __m256i, a: __m256i) -> __m256i {
-            let p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w));
-            _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)))
+        unsafe fn step(partial: __m256i, w: __m256i, a: __m256i) -> __m256i {
+            _mm256_add_epi16(partial, _mm256_maddubs_epi16(w, a))
+        }
+        #[inline(always)]
+        unsafe fn step_signed(partial: __m256i, w: __m256i, a: __m256i) -> __m256i {
+            _mm256_add_epi16(partial, _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w)))
+        }
+        #[inline(always)]
+        unsafe fn widen(total: __m256i, partial: __m256i) -> __m256i {
+            _mm256_add_epi32(total, _mm256_madd_epi16(partial, _mm256_set1_epi16(1)))
         }
     }
 
     pub struct Vnni;
     impl Dot for Vnni {
-        #[inline(always)]
-        unsafe fn dot(acc: __m256i, w: __m256i, a: __m256i) -> __m256i {
-            _mm256_dpbusd_epi32(acc, w, a)
+        fn steps(_: usize) -> usize {
+            8
         }
         #[inline(always)]
-        unsafe fn dot_signed(acc: __m256i, w: __m256i, a: __m256i) -> __m256i {
+        unsafe fn step(partial: __m256i, w: __m256i, a: __m256i) -> __m256i {
+            _mm256_dpbusd_epi32(partial, w, a)
+        }
+        #[inline(always)]
+        unsafe fn step_signed(partial: __m256i, w: __m256i, a: __m256i) -> __m256i {
             // u8·s8 only: make the weight unsigned by sign transfer onto the activation.
-            _mm256_dpbusd_epi32(acc, _mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w))
+            _mm256_dpbusd_epi32(partial, _mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w))
         }
+        #[inline(always)]
+        unsafe fn widen(total: __m256i, partial: __m256i) -> __m256i {
+            _mm256_add_epi32(total, partial)
+        }
+    }
+
+    /// Σ over `steps` (a range of 4-value steps of one block) of the rows' integer dots with
+    /// the token lanes, `per` steps to a partial sum.
+    ///
+    /// # Safety
+    /// As for `rows_times_tokens`; `steps` lies within the block at `a_ptr` / column `col`.
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    unsafe fn block_dots<D: Dot, const R: usize>(
+        u: &Unpacked,
+        cols: usize,
+        col: usize,
+        a_ptr: *const i8,
+        steps: std::ops::Range<usize>,
+        per: usize,
+    ) -> [__m256i; R] {
+        let mut total = [_mm256_setzero_si256(); R];
+        let mut first = steps.start;
+        while first < steps.end {
+            let mut partial = [_mm256_setzero_si256(); R];
+            for step in first..(first + per).min(steps.end) {
+                let a = _mm256_loadu_si256(a_ptr.add(step * 32) as *const __m256i);
+                for r in 0..R {
+                    let wv = (u.values.as_ptr().add(r * cols + col + step * 4) as *const i32).read_unaligned();
+                    let w = _mm256_set1_epi32(wv);
+                    partial[r] = if u.signed { D::step_signed(partial[r], w, a) } else { D::step(partial[r], w, a) };
+                }
+            }
+            for r in 0..R {
+                total[r] = D::widen(total[r], partial[r]);
+            }
+            first += per;
+        }
+        total
     }
 
     /// `out[t][r]` for `R` unpacked rows (slots 0..R) and all tokens.
@@ -303,6 +369,7 @@ pub mod x86 {
         mut write: impl FnMut(usize, usize, f32),
     ) {
         let subs_per_row = cols / u.sub;
+        let per = D::steps(u.pair_steps).max(1);
         for g in groups {
             let mut acc = [_mm256_setzero_ps(); R];
             for b in 0..acts.blocks {
@@ -310,16 +377,7 @@ pub mod x86 {
                 let a_ptr = acts.qs.as_ptr().add(s * 256);
                 let dav = _mm256_loadu_ps(acts.d.as_ptr().add(s * LANES));
                 if u.sub == 32 {
-                    let mut isum = [_mm256_setzero_si256(); R];
-                    for step in 0..8 {
-                        let a = _mm256_loadu_si256(a_ptr.add(step * 32) as *const __m256i);
-                        for r in 0..R {
-                            let wv =
-                                (u.values.as_ptr().add(r * cols + b * 32 + step * 4) as *const i32).read_unaligned();
-                            let w = _mm256_set1_epi32(wv);
-                            isum[r] = if u.signed { D::dot_signed(isum[r], w, a) } else { D::dot(isum[r], w, a) };
-                        }
-                    }
+                    let mut isum = block_dots::<D, R>(u, cols, b * 32, a_ptr, 0..8, per);
                     if u.offset128 {
                         let q128 = _mm256_loadu_si256(acts.q128.as_ptr().add(s * LANES) as *const __m256i);
                         for r in 0..R {
@@ -339,15 +397,7 @@ pub mod x86 {
                     }
                 } else {
                     for half in 0..2 {
-                        let mut isum = [_mm256_setzero_si256(); R];
-                        for step in half * 4..half * 4 + 4 {
-                            let a = _mm256_loadu_si256(a_ptr.add(step * 32) as *const __m256i);
-                            for r in 0..R {
-                                let wv = (u.values.as_ptr().add(r * cols + b * 32 + step * 4) as *const i32)
-                                    .read_unaligned();
-                                isum[r] = D::dot(isum[r], _mm256_set1_epi32(wv), a);
-                            }
-                        }
+                        let isum = block_dots::<D, R>(u, cols, b * 32, a_ptr, half * 4..half * 4 + 4, per);
                         let sums = _mm256_loadu_ps(acts.sum16.as_ptr().add((s * 2 + half) * LANES));
                         for r in 0..R {
                             let k = r * subs_per_row + b * 2 + half;
