@@ -127,6 +127,58 @@ fn kv_cache_reuse_gives_the_same_answer_as_a_fresh_run() {
     assert_eq!(reused.text, fresh.text);
 }
 
+/// The opening of a conversation (every message before the last) is kept: a later prompt with
+/// the same opening reuses it after an unrelated request took the live cache, and answers as a
+/// run from scratch does. `prefill_opening` keeps one before any request.
+#[test]
+fn a_kept_opening_serves_later_prompts_and_changes_no_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tiny(dir.path(), TinySpec::default());
+    let mut model = load(&path, DeviceChoice::Cpu);
+    let options = GenerateOptions { max_tokens: 10, sampling: SamplingOptions::greedy(), stop: vec![] };
+    let cancel = AtomicBool::new(false);
+    let instructions = Message::new("system", "the a ".repeat(20));
+    let ask = |question: &str| vec![instructions.clone(), Message::new("user", question)];
+    let unrelated = [Message::new("user", "a a a the")];
+
+    let first = model.chat(&ask("the the a"), &options, &cancel, &mut |_| {}).unwrap();
+    assert_eq!(first.reused_tokens, 0);
+    model.chat(&unrelated, &options, &cancel, &mut |_| {}).unwrap();
+    let kept = model.chat(&ask("a the the"), &options, &cancel, &mut |_| {}).unwrap();
+    assert!(kept.reused_tokens >= 40, "reused {}", kept.reused_tokens);
+    assert_eq!(model.kept_openings(), 1);
+    model.reset();
+    assert_eq!(model.kept_openings(), 0);
+    let fresh = model.chat(&ask("a the the"), &options, &cancel, &mut |_| {}).unwrap();
+    assert_eq!(fresh.reused_tokens, 0);
+    assert_eq!(kept.text, fresh.text);
+
+    // Prefilled before the first request.
+    model.reset();
+    let prefilled = model.prefill_opening(&ask("anything")).unwrap();
+    assert_eq!(prefilled, kept.reused_tokens);
+    model.chat(&unrelated, &options, &cancel, &mut |_| {}).unwrap();
+    let after = model.chat(&ask("a the the"), &options, &cancel, &mut |_| {}).unwrap();
+    assert_eq!(after.reused_tokens, prefilled);
+    assert_eq!(after.text, fresh.text);
+    // A conversation of one message has no opening to keep.
+    assert_eq!(model.prefill_opening(&unrelated).unwrap(), 0);
+}
+
+/// candle's decoders cannot copy their caches: nothing is kept, and answers are unchanged.
+#[test]
+fn decoders_without_snapshots_keep_no_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tiny(dir.path(), TinySpec::default());
+    let mut model = load(&path, DeviceChoice::CandleCpu);
+    let options = GenerateOptions { max_tokens: 6, sampling: SamplingOptions::greedy(), stop: vec![] };
+    let messages = [Message::new("system", "the a ".repeat(20)), Message::new("user", "a the")];
+    assert_eq!(model.prefill_opening(&messages).unwrap(), 0);
+    model.chat(&[Message::new("user", "a a")], &options, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    let g = model.chat(&messages, &options, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    assert_eq!((g.reused_tokens, model.kept_openings()), (0, 0));
+}
+
 #[test]
 fn unsupported_and_damaged_files_are_named_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -227,4 +279,17 @@ fn smollm2_greedy_matches_llama_cpp() {
 #[test]
 fn qwen25_greedy_matches_llama_cpp() {
     greedy_matches_llama_cpp("qwen2.5-0.5b-instruct");
+}
+
+/// Every answer's opening (instructions in each language) is kept on the real chat template, whose
+/// rendering of the opening alone must be a token prefix of the whole prompt's.
+#[test]
+fn answer_openings_are_kept_with_a_real_chat_template() {
+    let mut model = LocalModel::load(&real_model("qwen2.5-0.5b-instruct"), &LoadOptions::default()).unwrap();
+    let tokens = folio::answer::prepare(&mut model, &folio::answer::AskOptions::default()).unwrap();
+    assert_eq!(model.kept_openings(), 2, "an opening for each language");
+    assert!(tokens >= 2 * 60, "{tokens} tokens of instructions");
+    // Prepared twice, nothing is run again.
+    let again = folio::answer::prepare(&mut model, &folio::answer::AskOptions::default()).unwrap();
+    assert_eq!((again, model.kept_openings()), (tokens, 2));
 }

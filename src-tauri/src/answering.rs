@@ -46,7 +46,26 @@ pub fn load_model(app: &AppHandle) {
         let event = ModelStateEvent { loaded: slot.loaded.clone(), error: slot.error.clone() };
         drop(slot);
         let _ = handle.emit("model-state", event);
+        prepare_answers(&shell);
     });
+}
+
+/// Runs the instructions every answer begins with while the user is still typing, so the first
+/// question waits only for its sources. A question asked meanwhile waits for the lock; a
+/// failure here costs nothing but the head start.
+fn prepare_answers(shell: &Shell) {
+    let mut slot = lock(&shell.model);
+    if let Some(model) = slot.model.as_mut() {
+        let outcome = catch_unwind(AssertUnwindSafe(|| folio::answer::prepare(model, &AskOptions::default())));
+        match outcome {
+            Ok(Ok(tokens)) => tracing::info!("{tokens} tokens of answer instructions prepared"),
+            Ok(Err(e)) => tracing::warn!("the answer instructions were not prepared: {e}"),
+            Err(_) => {
+                tracing::warn!("preparing the answer instructions panicked; the model's cache is emptied");
+                model.reset();
+            }
+        }
+    }
 }
 
 /// Answers in the background; every step goes to the window as an `answer` event.

@@ -2,6 +2,7 @@
 //! the context budget → prompt with numbered sources → streamed answer → citations resolved to
 //! file, page and passage; the exchange is kept in the chat.
 
+pub mod bench;
 pub mod citations;
 mod compose;
 pub mod gate;
@@ -239,6 +240,20 @@ pub fn prompt_style(model: &LocalModel, options: &AskOptions) -> PromptStyle {
         let bytes = std::fs::metadata(&model.path).map(|m| m.len()).unwrap_or(0);
         PromptStyle::for_model_file(bytes)
     })
+}
+
+/// Runs the opening every answer begins with (instructions, and the worked example where the
+/// model is shown one) in both languages ahead of the first question, and keeps its keys and
+/// values: a face calls it once a model is loaded, so the first question, and any after a
+/// translation pass or a rewrite, processes only its sources and itself. Returns the tokens run.
+pub fn prepare(model: &mut LocalModel, options: &AskOptions) -> Result<usize> {
+    let style = prompt_style(model, options);
+    let mut total = 0;
+    // English last: its opening stays in the live cache too.
+    for language in [Language::Russian, Language::English] {
+        total += model.prefill_opening(&prompt::messages(&[], 0, &[], "", language, style))?;
+    }
+    Ok(total)
 }
 
 /// A source as a citation of it.

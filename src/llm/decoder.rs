@@ -6,7 +6,7 @@ use candle_core::{Device, Tensor};
 use candle_transformers::models::{quantized_gemma3, quantized_llama, quantized_qwen2, quantized_qwen3};
 
 use super::gguf::GgufFile;
-use super::native::NativeModel;
+use super::native::{KvSnapshot, NativeModel};
 use crate::error::{Error, Result};
 
 /// A decoder with a KV cache over the tokens it has seen.
@@ -19,6 +19,15 @@ pub trait Decoder: Send {
     fn cached(&self) -> usize;
     fn max_context(&self) -> usize;
     fn device_name(&self) -> String;
+    /// A copy of the first `len` cached positions, to be restored later; `None` where the
+    /// decoder's cache cannot be copied (candle's models).
+    fn snapshot(&self, _len: usize) -> Option<KvSnapshot> {
+        None
+    }
+    /// Replaces the cache by a snapshot's positions; returns the positions now cached.
+    fn restore(&mut self, _snapshot: &KvSnapshot) -> usize {
+        self.truncate(0)
+    }
 }
 
 impl Decoder for NativeModel {
@@ -34,6 +43,12 @@ impl Decoder for NativeModel {
     }
     fn max_context(&self) -> usize {
         NativeModel::max_context(self)
+    }
+    fn snapshot(&self, len: usize) -> Option<KvSnapshot> {
+        Some(NativeModel::snapshot(self, len))
+    }
+    fn restore(&mut self, snapshot: &KvSnapshot) -> usize {
+        NativeModel::restore(self, snapshot)
     }
     fn device_name(&self) -> String {
         format!("cpu (native kernels: {:?}, {} threads)", crate::kernels::isa(), rayon::current_num_threads())

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod decoder;
 pub mod gguf;
 pub mod native;
+pub mod prefix_cache;
 pub mod sampling;
 pub mod session;
 pub mod template;

@@ -1,7 +1,7 @@
 //! A loaded model with its tokenizer, chat template and decoder, and the generation loop:
 //! streaming valid UTF-8, stopping at end-of-generation tokens and stop strings, cancellable
 //! within one token, and reusing the KV cache for the prompt prefix a new request shares with
-//! the tokens already processed (earlier chat turns).
+//! the tokens already processed (earlier chat turns) or with a kept prefix (`prefix_cache`).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::decoder::{open_decoder, Decoder, DeviceChoice};
 use super::gguf::GgufFile;
+use super::prefix_cache::{common_prefix, PrefixCache, MIN_PREFIX_TOKENS};
 use super::sampling::{sample, Rng, SamplingOptions};
 use super::template::{ChatTemplate, Message};
 use super::tokenizer::{StreamDecoder, Tokenizer};
@@ -91,6 +92,8 @@ pub struct LocalModel {
     decoder: Box<dyn Decoder>,
     /// Tokens whose keys and values the decoder holds, in order.
     history: Vec<u32>,
+    /// Keys and values of the fixed openings of recent conversations (instructions, examples).
+    prefixes: PrefixCache,
 }
 
 /// A model id of the catalog (`qwen2.5-0.5b-instruct`) or a path to any GGUF file.
@@ -130,7 +133,15 @@ impl LocalModel {
             .meta_str("general.name")
             .map(str::to_string)
             .unwrap_or_else(|| path.file_stem().unwrap_or_default().to_string_lossy().into_owned());
-        Ok(LocalModel { name, path: path.to_path_buf(), tokenizer, template, decoder, history: Vec::new() })
+        Ok(LocalModel {
+            name,
+            path: path.to_path_buf(),
+            tokenizer,
+            template,
+            decoder,
+            history: Vec::new(),
+            prefixes: PrefixCache::default(),
+        })
     }
 
     pub fn device_name(&self) -> String {
@@ -186,9 +197,85 @@ impl LocalModel {
         let prompt = self.render(messages)?;
         tracing::debug!(target: "folio::prompt", "{prompt}");
         let ids = self.encode_prompt(&prompt);
+        let opening = self.opening_tokens(messages, &prompt, &ids);
         let mut options = options.clone();
         options.stop.extend(self.template.stops.iter().cloned());
-        self.generate_until(&ids, &options, cancel, on_text)
+        self.run(&ids, opening, &options, cancel, on_text)
+    }
+
+    /// How many leading tokens of a conversation's prompt (`text`, `ids`) are its opening: every
+    /// message before the last one, the part the next request of the same kind shares (the
+    /// instructions and worked examples of an answer, earlier turns of a chat). 0 when the
+    /// opening does not end on a token boundary of the whole prompt.
+    fn opening_tokens(&self, messages: &[Message], text: &str, ids: &[u32]) -> usize {
+        let Some((_, before)) = messages.split_last().filter(|(_, before)| !before.is_empty()) else { return 0 };
+        let Ok(opening) = self.template.render(before, false) else { return 0 };
+        if !text.starts_with(&opening) {
+            return 0;
+        }
+        let opening_ids = self.encode_prompt(&opening);
+        if ids.starts_with(&opening_ids) {
+            opening_ids.len()
+        } else {
+            0
+        }
+    }
+
+    /// Runs the opening of a conversation (every message but the last) ahead of time and keeps
+    /// its keys and values, so the first request that begins with it processes only the rest.
+    /// Returns the opening's length in tokens (0: nothing to keep, or the decoder cannot keep it).
+    pub fn prefill_opening(&mut self, messages: &[Message]) -> Result<usize> {
+        let prompt = self.render(messages)?;
+        let ids = self.encode_prompt(&prompt);
+        let opening = self.opening_tokens(messages, &prompt, &ids);
+        if opening < MIN_PREFIX_TOKENS || opening >= ids.len() {
+            return Ok(0);
+        }
+        if self.prefixes.touch(&ids[..opening]) {
+            return Ok(opening);
+        }
+        // At least the opening's last token runs (`reuse_cached` leaves one).
+        let kept = self.reuse_cached(&ids[..opening]);
+        self.forward_or_reset(&ids[kept..opening])?;
+        Ok(self.keep_opening(&ids, opening))
+    }
+
+    /// Points the decoder's cache at the longest prefix of `prompt` it can have without running
+    /// anything: what the live cache holds, or a kept opening if that shares more. At least one
+    /// token is left to run, so logits come out. Returns the cached length.
+    fn reuse_cached(&mut self, prompt: &[u32]) -> usize {
+        let limit = prompt.len().saturating_sub(1);
+        let live = common_prefix(&self.history, prompt).min(limit);
+        if let Some((shared, tokens, snapshot)) = self.prefixes.best(prompt) {
+            let shared = shared.min(limit);
+            if shared > live && self.decoder.restore(snapshot) == tokens.len() {
+                self.history.clear();
+                self.history.extend_from_slice(tokens);
+                let kept = self.decoder.truncate(shared);
+                self.history.truncate(kept);
+                return kept;
+            }
+        }
+        let kept = self.decoder.truncate(live);
+        self.history.truncate(kept);
+        kept
+    }
+
+    /// Keeps the keys and values of `prompt[..opening]`, which the decoder has just processed.
+    fn keep_opening(&mut self, prompt: &[u32], opening: usize) -> usize {
+        if opening < MIN_PREFIX_TOKENS || self.history.len() < opening || self.history[..opening] != prompt[..opening] {
+            return 0;
+        }
+        if self.prefixes.touch(&prompt[..opening]) {
+            return opening;
+        }
+        match self.decoder.snapshot(opening) {
+            Some(kv) if kv.len() == opening => {
+                self.prefixes.insert(prompt[..opening].to_vec(), kv);
+                opening
+            }
+            _ => 0,
+        }
     }
 
     /// Continues `prompt` tokens.
@@ -199,15 +286,17 @@ impl LocalModel {
         cancel: &AtomicBool,
         on_text: &mut dyn FnMut(&str),
     ) -> Result<Generation> {
-        self.generate_until(prompt, options, cancel, &mut |text| {
+        self.run(prompt, 0, options, cancel, &mut |text| {
             on_text(text);
             Flow::Continue
         })
     }
 
-    fn generate_until(
+    /// Generates after `prompt`, whose first `opening` tokens are kept aside for later requests.
+    fn run(
         &mut self,
         prompt: &[u32],
+        opening: usize,
         options: &GenerateOptions,
         cancel: &AtomicBool,
         on_text: &mut dyn FnMut(&str) -> Flow,
@@ -223,19 +312,18 @@ impl LocalModel {
             )));
         }
         let started = Instant::now();
-        // Reuse the cached prefix; at least one token must run to produce logits.
-        let shared = self.history.iter().zip(prompt).take_while(|(a, b)| a == b).count().min(prompt.len() - 1);
-        let kept = self.decoder.truncate(shared);
-        self.history.truncate(kept);
-        let mut logits = match self.decoder.forward(&prompt[kept..]) {
-            Ok(l) => l,
-            Err(e) => {
-                self.history.clear();
-                self.decoder.truncate(0);
-                return Err(e);
-            }
+        let opening = if (MIN_PREFIX_TOKENS..prompt.len()).contains(&opening) { opening } else { 0 };
+        let kept = self.reuse_cached(prompt);
+        let mut logits = if kept < opening {
+            // The opening first, so its keys and values can be kept before the rest follows.
+            self.forward_or_reset(&prompt[kept..opening])?;
+            self.keep_opening(prompt, opening);
+            self.forward_or_reset(&prompt[opening..])?
+        } else {
+            let logits = self.forward_or_reset(&prompt[kept..])?;
+            self.keep_opening(prompt, opening);
+            logits
         };
-        self.history.extend_from_slice(&prompt[kept..]);
         let prompt_seconds = started.elapsed().as_secs_f64();
 
         let mut rng = Rng::new(options.sampling.seed);
@@ -296,6 +384,22 @@ impl LocalModel {
         })
     }
 
+    /// Runs `tokens` after the cached ones and records them; on an error the live cache is
+    /// emptied (it may be half-written; the kept openings are copies and stay).
+    fn forward_or_reset(&mut self, tokens: &[u32]) -> Result<Vec<f32>> {
+        match self.decoder.forward(tokens) {
+            Ok(logits) => {
+                self.history.extend_from_slice(tokens);
+                Ok(logits)
+            }
+            Err(e) => {
+                self.decoder.truncate(0);
+                self.history.clear();
+                Err(e)
+            }
+        }
+    }
+
     /// Runs tokens straight through the decoder after the cached ones (benchmarks, tests).
     pub fn decoder_forward(&mut self, tokens: &[u32]) -> Result<Vec<f32>> {
         let logits = self.decoder.forward(tokens)?;
@@ -303,10 +407,16 @@ impl LocalModel {
         Ok(logits)
     }
 
-    /// Forgets cached tokens (the next request processes its whole prompt).
+    /// Forgets cached tokens and kept openings: the next request processes its whole prompt.
     pub fn reset(&mut self) {
         self.decoder.truncate(0);
         self.history.clear();
+        self.prefixes.clear();
+    }
+
+    /// Conversation openings whose keys and values are kept.
+    pub fn kept_openings(&self) -> usize {
+        self.prefixes.len()
     }
 }
 

@@ -208,6 +208,37 @@ pub fn bench(model_args: &ModelArgs, prompt: usize, generate: usize, repetitions
     Ok(())
 }
 
+pub fn bench_first_token(
+    model_args: &ModelArgs,
+    source_tokens: usize,
+    sample: &[std::path::PathBuf],
+    repetitions: usize,
+    json: bool,
+) -> Result<()> {
+    let passages = folio::embed::bench::sample_passages(sample, usize::MAX)?;
+    let mut model = load(model_args)?;
+    let report = folio::answer::bench::first_token(&mut model, &passages, source_tokens, repetitions)?;
+    if json {
+        crate::output::print_json(&report);
+    } else {
+        println!("{} on {} ({} threads)", report.model, report.device, report.threads);
+        println!("answer prompt of {} tokens, medians of {} runs:", report.prompt_tokens, report.cold_runs.len());
+        println!(
+            "  first token, nothing cached         {:>6.2} s   runs {:?}",
+            report.cold_seconds,
+            rounded(&report.cold_runs)
+        );
+        println!(
+            "  first token, instructions kept      {:>6.2} s   runs {:?}   ({} tokens reused, {:.0}% saved)",
+            report.kept_seconds,
+            rounded(&report.kept_runs),
+            report.reused_tokens,
+            report.saved_share * 100.0
+        );
+    }
+    Ok(())
+}
+
 fn rounded(v: &[f64]) -> Vec<f64> {
     v.iter().map(|x| (x * 10.0).round() / 10.0).collect()
 }

@@ -148,6 +148,20 @@ enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         repetitions: usize,
     },
+    /// Seconds to the first word of an answer over sources of a given size, with nothing cached
+    /// and with the answer's instructions kept by the prefix cache
+    FirstToken {
+        #[command(flatten)]
+        model: llm_cmd::ModelArgs,
+        /// Tokens of sources in the prompt
+        #[arg(long, default_value_t = 1400)]
+        source_tokens: usize,
+        /// Where the sources' text comes from (as for `bench embed`; default: the bundled samples)
+        #[arg(long)]
+        sample: Vec<PathBuf>,
+        #[arg(long, default_value_t = 3)]
+        repetitions: usize,
+    },
     /// Embedding speed of the native encoder against candle's f32 reference, and their agreement
     Embed {
         #[arg(long, default_value = folio::models::DEFAULT_EMBEDDER)]
@@ -262,6 +276,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Chat { model, sampling, system } => llm_cmd::chat(model, sampling, system.as_deref()),
         Command::Bench { what: BenchCommand::Llm { model, prompt, generate, repetitions } } => {
             llm_cmd::bench(model, *prompt, *generate, *repetitions, cli.json)
+        }
+        Command::Bench { what: BenchCommand::FirstToken { model, source_tokens, sample, repetitions } } => {
+            llm_cmd::bench_first_token(model, *source_tokens, sample, *repetitions, cli.json)
         }
         Command::Bench { what: BenchCommand::Embed { embedder, passages, sample, rounds } } => {
             bench_embed(embedder, *passages, sample, *rounds, cli.json)

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use half::f16;
-use rayon::prelude::*;
 
+use super::attention::attention;
 use super::config::{Activation, Arch, Config};
 use super::ops::{add_bias, add_in_place, gelu_tanh_mul, rms_norm, rms_norm_into, silu_mul, RopeTable};
 use crate::error::{Error, Result};
 use crate::kernels::formats::{dequantize_row, WeightType};
-use crate::kernels::{f16_vec, matmul_batch, QMatrix};
+use crate::kernels::{matmul_batch, QMatrix};
 use crate::llm::gguf::GgufFile;
 
 struct Layer {
@@ -38,6 +38,36 @@ struct KvCache {
     k: Vec<Vec<f16>>,
     v: Vec<Vec<f16>>,
     len: usize,
+}
+
+/// The keys and values of a cache's first `len` positions, kept aside to be put back later
+/// (`NativeModel::restore`): the prompt prefix an answer shares with every other.
+pub struct KvSnapshot {
+    len: usize,
+    k: Vec<Vec<f16>>,
+    v: Vec<Vec<f16>>,
+}
+
+impl KvSnapshot {
+    /// Positions held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Memory held, in bytes.
+    pub fn bytes(&self) -> usize {
+        self.k.iter().chain(&self.v).map(|layer| layer.len() * 2).sum()
+    }
+
+    /// A snapshot of `len` zero positions of one layer `width` values wide (the prefix cache's tests).
+    #[cfg(test)]
+    pub(crate) fn zeros(len: usize, width: usize) -> Self {
+        KvSnapshot { len, k: vec![vec![f16::ZERO; len * width]], v: vec![vec![f16::ZERO; len * width]] }
+    }
 }
 
 pub struct NativeModel {
@@ -189,8 +219,51 @@ impl NativeModel {
         self.cache.len = self.cache.len.min(len);
     }
 
+    /// A copy of the keys and values of the first `len` cached positions (at most those cached).
+    pub fn snapshot(&self, len: usize) -> KvSnapshot {
+        let len = len.min(self.cache.len);
+        let n = len * self.config.kv_dim();
+        KvSnapshot {
+            len,
+            k: self.cache.k.iter().map(|layer| layer[..n].to_vec()).collect(),
+            v: self.cache.v.iter().map(|layer| layer[..n].to_vec()).collect(),
+        }
+    }
+
+    /// Makes the cache hold a snapshot's positions and nothing after them. A snapshot of another
+    /// model's shape is refused (nothing cached): returns the positions now cached.
+    pub fn restore(&mut self, snapshot: &KvSnapshot) -> usize {
+        let n = snapshot.len * self.config.kv_dim();
+        if snapshot.k.len() != self.layers.len()
+            || snapshot.len > self.max_context
+            || snapshot.k.iter().chain(&snapshot.v).any(|layer| layer.len() != n)
+        {
+            self.cache.len = 0;
+            return 0;
+        }
+        for (cache, saved) in
+            self.cache.k.iter_mut().chain(self.cache.v.iter_mut()).zip(snapshot.k.iter().chain(&snapshot.v))
+        {
+            if cache.len() < n {
+                cache.resize(n, f16::ZERO);
+            }
+            cache[..n].copy_from_slice(saved);
+        }
+        self.cache.len = snapshot.len;
+        snapshot.len
+    }
+
     /// Runs `tokens` at the positions after the cached ones; returns the last token's logits.
+    ///
+    /// The pass runs on one of the thread pool's workers, not on the caller's thread: every
+    /// parallel step inside it (about eight a layer, matrix products and the quantisation of
+    /// their input) then splits its work by stealing between workers that are awake, instead of
+    /// each being sent to the pool from outside and the caller put to sleep and woken again.
     pub fn forward(&mut self, tokens: &[u32]) -> Result<Vec<f32>> {
+        rayon::scope(|_| self.forward_on_pool(tokens))
+    }
+
+    fn forward_on_pool(&mut self, tokens: &[u32]) -> Result<Vec<f32>> {
         let c = self.config.clone();
         let n = tokens.len();
         let start = self.cache.len;
@@ -292,78 +365,6 @@ impl NativeModel {
         self.output.matmul(&last, 1, &mut logits);
         let _ = Arch::Llama;
         Ok(logits)
-    }
-}
-
-/// Query rows from which llama.cpp's CPU flash attention switches from its one-row kernel (f16
-/// query, f16 accumulation of values) to its tiled kernel (f32 throughout).
-const TILED_FROM: usize = 64;
-
-/// Causal (optionally windowed) attention of the new tokens at positions `start..` over the
-/// cache, grouped-query: query head h reads key/value head h / (heads / kv_heads). Follows the
-/// arithmetic of llama.cpp's CPU flash attention, so greedy outputs agree with it.
-fn attention(
-    c: &Config,
-    q: &[f32],
-    k_cache: &[f16],
-    v_cache: &[f16],
-    start: usize,
-    window: Option<usize>,
-    out: &mut [f32],
-) {
-    let (hd, kv, qd) = (c.head_dim, c.kv_dim(), c.q_dim());
-    let group = c.n_head / c.n_head_kv;
-    let n = q.len() / qd;
-    let attend = |(idx, o): (usize, &mut [f32])| {
-        let (t, h) = (idx / c.n_head, idx % c.n_head);
-        let pos = start + t;
-        let first = window.map_or(0, |w| (pos + 1).saturating_sub(w));
-        let qh = &q[t * qd + h * hd..t * qd + (h + 1) * hd];
-        let kvh = h / group;
-        let key = |j: usize| &k_cache[j * kv + kvh * hd..j * kv + (kvh + 1) * hd];
-        let value = |j: usize| &v_cache[j * kv + kvh * hd..j * kv + (kvh + 1) * hd];
-        if n >= TILED_FROM {
-            let scores: Vec<f32> = (first..=pos).map(|j| f16_vec::dot_f32(qh, key(j)) * c.attn_scale).collect();
-            let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            o.fill(0.0);
-            let mut sum = 0f32;
-            for (s, j) in scores.iter().zip(first..=pos) {
-                let w = (s - max).exp();
-                sum += w;
-                f16_vec::axpy_f32(o, value(j), w);
-            }
-            let inv = 1.0 / sum;
-            o.iter_mut().for_each(|a| *a *= inv);
-        } else {
-            // llama.cpp's CPU attention: the query rounded to f16, online softmax, values
-            // accumulated in f16.
-            let qh16: Vec<f16> = qh.iter().map(|v| f16::from_f32(*v)).collect();
-            let mut acc = vec![f16::ZERO; hd];
-            let (mut sum, mut max) = (0f32, f32::NEG_INFINITY);
-            for j in first..=pos {
-                let s = (f16_vec::dot(&qh16, key(j)) as f32) * c.attn_scale;
-                let (mut ms, mut vs) = (1f32, 1f32);
-                if s > max {
-                    ms = (max - s).exp();
-                    max = s;
-                    f16_vec::scale(&mut acc, ms);
-                } else {
-                    vs = (s - max).exp();
-                }
-                f16_vec::mad(&mut acc, value(j), vs);
-                sum = sum * ms + vs;
-            }
-            let inv = if sum == 0.0 { 0.0 } else { 1.0 / sum };
-            for (a, b) in o.iter_mut().zip(&acc) {
-                *a = b.to_f32() * inv;
-            }
-        }
-    };
-    // Waking threads costs more than a few heads over a short context take.
-    if n * (start + n) < 512 {
-        out.chunks_mut(hd).enumerate().for_each(attend);
-    } else {
-        out.par_chunks_mut(hd).enumerate().for_each(attend);
     }
 }
 
