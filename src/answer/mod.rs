@@ -245,7 +245,7 @@ pub fn prompt_style(model: &LocalModel, options: &AskOptions) -> PromptStyle {
 /// Runs the opening every answer begins with (instructions, and the worked example where the
 /// model is shown one) in both languages ahead of the first question, and keeps its keys and
 /// values: a face calls it once a model is loaded, so the first question, and any after a
-/// translation pass or a rewrite, processes only its sources and itself. Returns the tokens run.
+/// translation pass or a rewrite, processes only its sources and itself. Returns the tokens kept.
 pub fn prepare(model: &mut LocalModel, options: &AskOptions) -> Result<usize> {
     let style = prompt_style(model, options);
     let mut total = 0;
