@@ -25,22 +25,24 @@ const QUERY_BLOCK: usize = 32;
 /// 300 KB for qwen2.5-0.5b) within L2.
 const KEY_BLOCK: usize = 128;
 
-/// Attention of the `q.len() / q_dim` new tokens at positions `start..` over the cache, into
-/// `out` (one row of `q_dim` per token).
-pub fn attention(
-    c: &Config,
-    q: &[f32],
-    k_cache: &[f16],
-    v_cache: &[f16],
-    start: usize,
-    window: Option<usize>,
-    out: &mut [f32],
-) {
+/// What a layer's new tokens attend over: its cached keys and values, the position of the first
+/// new token, and the layer's window (gemma's local layers).
+#[derive(Clone, Copy)]
+pub struct Past<'a> {
+    pub k_cache: &'a [f16],
+    pub v_cache: &'a [f16],
+    pub start: usize,
+    pub window: Option<usize>,
+}
+
+/// Attention of the `q.len() / q_dim` new tokens at positions `past.start..` over the cache,
+/// into `out` (one row of `q_dim` per token).
+pub fn attention(c: &Config, q: &[f32], past: Past, out: &mut [f32]) {
     let n = q.len() / c.q_dim();
     if n >= TILED_FROM {
-        blocked(c, q, k_cache, v_cache, start, window, out);
+        blocked(c, q, past, out);
     } else {
-        one_row(c, q, k_cache, v_cache, start, window, out);
+        one_row(c, q, past, out);
     }
 }
 
@@ -50,15 +52,8 @@ fn first_key(pos: usize, window: Option<usize>) -> usize {
 }
 
 /// llama.cpp's one-row kernel: each query head of each token alone.
-fn one_row(
-    c: &Config,
-    q: &[f32],
-    k_cache: &[f16],
-    v_cache: &[f16],
-    start: usize,
-    window: Option<usize>,
-    out: &mut [f32],
-) {
+fn one_row(c: &Config, q: &[f32], past: Past, out: &mut [f32]) {
+    let Past { k_cache, v_cache, start, window } = past;
     let (hd, kv, qd) = (c.head_dim, c.kv_dim(), c.q_dim());
     let group = c.n_head / c.n_head_kv;
     let n = q.len() / qd;
@@ -117,23 +112,15 @@ impl Rows {
 }
 
 /// The blocked prompt path: tasks of (key/value head, block of tokens).
-fn blocked(
-    c: &Config,
-    q: &[f32],
-    k_cache: &[f16],
-    v_cache: &[f16],
-    start: usize,
-    window: Option<usize>,
-    out: &mut [f32],
-) {
+fn blocked(c: &Config, q: &[f32], past: Past, out: &mut [f32]) {
     let n = q.len() / c.q_dim();
     let tasks: Vec<(usize, usize)> =
         (0..c.n_head_kv).flat_map(|g| (0..n).step_by(QUERY_BLOCK).map(move |t0| (g, t0))).collect();
     let rows = Rows(out.as_mut_ptr());
     tasks.par_iter().for_each(|&(g, t0)| {
         let t1 = (t0 + QUERY_BLOCK).min(n);
-        let block = QueryBlock { c, g, t0, t1, start, window };
-        let result = block.run(q, k_cache, v_cache);
+        let block = QueryBlock { c, g, t0, t1, start: past.start, window: past.window };
+        let result = block.run(q, past.k_cache, past.v_cache);
         let (hd, qd, group) = (c.head_dim, c.q_dim(), c.n_head / c.n_head_kv);
         for (r, row) in result.chunks_exact(hd).enumerate() {
             let (t, h) = (t0 + r / group, g * group + r % group);
@@ -353,7 +340,7 @@ mod tests {
             let v: Vec<f16> = noise(total * c.kv_dim(), 2).into_iter().map(f16::from_f32).collect();
             let q = noise(n * c.q_dim(), 3);
             let mut out = vec![f32::NAN; q.len()];
-            blocked(&c, &q, &k, &v, start, window, &mut out);
+            blocked(&c, &q, Past { k_cache: &k, v_cache: &v, start, window }, &mut out);
             let want = reference(&c, &q, &k, &v, start, window);
             let worst = out.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
             assert!(worst < 1e-4, "heads {n_head}/{n_head_kv}, start {start}, {n} tokens, window {window:?}: {worst}");

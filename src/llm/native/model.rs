@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use half::f16;
 
-use super::attention::attention;
+use super::attention::{attention, Past};
 use super::config::{Activation, Arch, Config};
 use super::ops::{add_bias, add_in_place, gelu_tanh_mul, rms_norm, rms_norm_into, silu_mul, RopeTable};
 use crate::error::{Error, Result};
@@ -337,7 +337,7 @@ impl NativeModel {
                 *dst = f16::from_f32(*src);
             }
             let window = if c.is_sliding(l) { c.sliding_window } else { None };
-            attention(&c, &q, &self.cache.k[l], &self.cache.v[l], start, window, &mut att);
+            attention(&c, &q, Past { k_cache: &self.cache.k[l], v_cache: &self.cache.v[l], start, window }, &mut att);
             layer.wo.matmul(&att, n, &mut o);
             if let Some(w) = &layer.post_attn_norm {
                 rms_norm(&mut o, w, c.eps);
