@@ -7,6 +7,7 @@ fn main() {
         "remove_folder",
         "reindex_folder",
         "folder_files",
+        "unlock_file",
         "ask",
         "stop_answer",
         "list_chats",

@@ -26,8 +26,16 @@ pub enum Error {
     Model { model: String, reason: String },
     #[error("tensor computation failed: {0}")]
     Tensor(#[from] candle_core::Error),
-    #[error("the library at {dir} is in use by another Folio process; close it or pick another --library")]
+    /// Messages name no face's means (a flag, a menu): each face adds its own remedy by variant.
+    #[error("the library at {dir} is in use by another Folio process (the window or a command); close that first")]
     LibraryLocked { dir: PathBuf },
+    /// A library keeps the embedder it was built with; opening it with another would mix vectors
+    /// of two models.
+    #[error("the library at {dir} was built with the embedder '{stored}', not '{requested}'")]
+    EmbedderMismatch { dir: PathBuf, stored: String, requested: String },
+    /// A model's files are not where they should be: not fetched, not downloaded, or removed.
+    #[error("model {model} is not installed: {path} is missing")]
+    ModelMissing { model: String, path: PathBuf },
     #[error("{0}")]
     InvalidInput(String),
     #[error("cancelled")]

@@ -24,7 +24,7 @@ impl Machine {
     pub fn describe(&self) -> String {
         let cores = if self.cores == 1 { "1 core".to_string() } else { format!("{} cores", self.cores) };
         match self.memory_bytes {
-            Some(bytes) => format!("{cores}, {} memory", crate::units::human_size(bytes)),
+            Some(bytes) => format!("{cores}, {} memory", crate::sizes::human_size(bytes)),
             None => format!("{cores}, memory unknown"),
         }
     }

@@ -86,6 +86,12 @@ impl FolderWatcher {
         Ok(())
     }
 
+    /// Whether `folder`'s changes are picked up: false when it was never watched or the system
+    /// refused (too many watches, a file system without events).
+    pub fn is_watching(&self, folder: &Path) -> bool {
+        self.folders.lock().unwrap().iter().any(|f| f == folder)
+    }
+
     pub fn unwatch(&mut self, folder: &Path) {
         let _ = self.watcher.unwatch(folder);
         self.folders.lock().unwrap().retain(|f| f != folder);

@@ -14,7 +14,7 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
 
-fn refresh(library: &folio::Library) -> folio::progress::IndexSummary {
+fn refresh(library: &folio::Library) -> folio::index_events::IndexSummary {
     library.refresh(&|_| {}, &AtomicBool::new(false)).expect("a refresh runs whatever its folders")
 }
 

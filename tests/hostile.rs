@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use common::{index, open, store_counts, write_pdf, E5, MINILM};
-use folio::progress::{IndexEvent, IndexSummary};
+use folio::index_events::{IndexEvent, IndexSummary};
 use folio::search::SearchMode;
 
 fn name(path: &Path) -> &str {

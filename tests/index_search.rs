@@ -162,8 +162,8 @@ fn short_files_are_searchable_before_a_long_one_is_through() {
     }
     let library = open(&tmp.path().join("lib"), MINILM);
     let settled = std::sync::Mutex::new(Vec::new());
-    let on_event = |event: folio::progress::IndexEvent| {
-        if let folio::progress::IndexEvent::File { path, .. } = event {
+    let on_event = |event: folio::index_events::IndexEvent| {
+        if let folio::index_events::IndexEvent::File { path, .. } = event {
             settled.lock().unwrap().push(file_name(&path).to_string());
         }
     };

@@ -186,7 +186,7 @@ fn importing_checks_the_file_and_copies_it_into_the_model_dir() {
     let id = import(&picked).unwrap();
     assert_eq!(id, "my-tiny-model");
     assert!(models.join("my-tiny-model.gguf").is_file());
-    assert!(folio::models::catalog::imported().contains(&id));
+    assert!(folio::models::known::imported().contains(&id));
 
     let bad = dir.path().join("notes.gguf");
     std::fs::write(&bad, b"not a model").unwrap();

@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use folio::answer::chats::{checked_question, ChatMessage};
 use folio::library::external::ExternalOpen;
 use folio::settings::Settings;
-use folio::store::chats::{Chat, StoredMessage};
+use folio::store::chats::Chat;
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_opener::OpenerExt;
 
@@ -109,6 +110,16 @@ pub fn reindex_folder(app: AppHandle, shell: State<'_, Arc<Shell>>, path: String
     Ok(())
 }
 
+/// The password the user typed for a password-protected file: kept in memory by the engine, and
+/// the file's folder queued so that the file is read with it.
+#[tauri::command]
+pub fn unlock_file(app: AppHandle, shell: State<'_, Arc<Shell>>, path: String, password: String) -> Res<()> {
+    let folder = shell.library.set_file_password(Path::new(&path), &password).map_err(err)?;
+    indexing::enqueue(&shell, folder);
+    crate::emit_library(&app);
+    Ok(())
+}
+
 #[tauri::command]
 pub fn folder_files(shell: State<'_, Arc<Shell>>, path: String) -> Res<Vec<FileView>> {
     let folder = library_path(&shell, &path)?;
@@ -121,19 +132,21 @@ pub fn folder_files(shell: State<'_, Arc<Shell>>, path: String) -> Res<Vec<FileV
         .files(&f)
         .map_err(err)?
         .into_iter()
-        .map(|r| FileView { path: r.path, status: r.status, reason: r.reason, chunks: r.chunks, pages: r.pages })
+        .map(|r| FileView {
+            path: r.path,
+            status: r.status,
+            reason: r.reason,
+            chunks: r.chunks,
+            pages: r.pages,
+            needs_password: r.needs_password,
+        })
         .collect())
 }
 
 #[tauri::command]
 pub fn ask(app: AppHandle, shell: State<'_, Arc<Shell>>, question: String, chat_id: Option<i64>) -> Res<u64> {
-    let question = question.trim().to_string();
-    if question.is_empty() {
-        return Err("the question is empty".into());
-    }
-    if question.chars().count() > 4000 {
-        return Err("the question is longer than 4000 characters".into());
-    }
+    // Refused here too, so a question the engine will not take never starts a request.
+    let question = checked_question(&question).map_err(err)?.to_string();
     if let Some(id) = chat_id {
         shell.library.catalog().chat(id).map_err(err)?;
     }
@@ -154,22 +167,18 @@ pub fn list_chats(shell: State<'_, Arc<Shell>>) -> Res<Vec<Chat>> {
 }
 
 #[tauri::command]
-pub fn chat_messages(shell: State<'_, Arc<Shell>>, chat_id: i64) -> Res<Vec<StoredMessage>> {
+pub fn chat_messages(shell: State<'_, Arc<Shell>>, chat_id: i64) -> Res<Vec<ChatMessage>> {
     shell.library.chat_messages(chat_id).map_err(err)
 }
 
 #[tauri::command]
 pub fn delete_chat(shell: State<'_, Arc<Shell>>, chat_id: i64) -> Res<()> {
-    shell.library.catalog().delete_chat(chat_id).map_err(err)
+    shell.library.delete_chat(chat_id).map_err(err)
 }
 
 #[tauri::command]
 pub fn rename_chat(shell: State<'_, Arc<Shell>>, chat_id: i64, title: String) -> Res<()> {
-    let title = title.trim();
-    if title.is_empty() || title.chars().count() > 200 {
-        return Err("a chat title has 1 to 200 characters".into());
-    }
-    shell.library.catalog().rename_chat(chat_id, title).map_err(err)
+    shell.library.rename_chat(chat_id, &title).map_err(err)
 }
 
 /// Asks the user where to save chat `chat_id` as Markdown and writes it there. The save dialog is
@@ -219,8 +228,8 @@ pub fn models(shell: State<'_, Arc<Shell>>) -> Res<ModelsView> {
     Ok(ModelsView {
         models_dir: folio::models::models_dir(),
         active_model: lock(&shell.settings).model.clone(),
-        catalog: folio::models::catalog::catalog(),
-        imported: folio::models::catalog::imported(),
+        catalog: folio::models::known::all(),
+        imported: folio::models::known::imported(),
     })
 }
 
@@ -249,7 +258,7 @@ pub async fn import_model(app: AppHandle, shell: State<'_, Arc<Shell>>, path: St
 
 #[tauri::command]
 pub fn download_model(app: AppHandle, shell: State<'_, Arc<Shell>>, id: String) -> Res<()> {
-    let entry = folio::models::catalog::catalog()
+    let entry = folio::models::known::all()
         .into_iter()
         .find(|m| m.id == id)
         .ok_or_else(|| format!("no model '{id}' in the catalog"))?;

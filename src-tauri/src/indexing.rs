@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use folio::progress::{FileOutcome, IndexEvent};
+use folio::index_events::{FileOutcome, IndexEvent};
 use tauri::{AppHandle, Emitter, Manager};
 
 use crate::state::{lock, Shell};

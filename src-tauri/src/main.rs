@@ -28,17 +28,18 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub(crate) fn library_view(shell: &Shell) -> folio::Result<LibraryView> {
     let status = shell.library.status()?;
     let indexing = lock(&shell.indexing).clone();
+    let watched = |folder: &std::path::Path| lock(&shell.watcher).as_ref().is_some_and(|w| w.is_watching(folder));
     let mut folders: Vec<FolderView> = status
         .folders
         .into_iter()
         .map(|f| FolderView {
             indexing: indexing.get(&f.path).cloned(),
+            watched: watched(&f.path),
             path: f.path,
             files_indexed: f.files_indexed,
             files_failed: f.files_failed,
             files_skipped: f.files_skipped,
             chunks: f.chunks,
-            watched: true,
             unavailable: f.unavailable,
         })
         .collect();
@@ -46,13 +47,13 @@ pub(crate) fn library_view(shell: &Shell) -> folio::Result<LibraryView> {
     for (path, progress) in indexing {
         if !folders.iter().any(|f| path.starts_with(&f.path)) {
             folders.push(FolderView {
+                watched: watched(&path),
                 path,
                 files_indexed: 0,
                 files_failed: 0,
                 files_skipped: 0,
                 chunks: 0,
                 indexing: Some(progress),
-                watched: true,
                 unavailable: None,
             });
         }
@@ -95,7 +96,7 @@ fn open_library() -> anyhow::Result<(Library, Settings, Vec<String>)> {
     let library = match Library::open(&dir, options.clone()) {
         Ok(l) => l,
         // An existing library keeps its own embedder whatever the settings say.
-        Err(folio::Error::InvalidInput(m)) if m.contains("was built with the embedder") => {
+        Err(folio::Error::EmbedderMismatch { .. }) => {
             Library::open(&dir, LibraryOptions { embedder: None, ..options })?
         }
         Err(e) => return Err(e.into()),
@@ -124,7 +125,9 @@ fn main() {
             let message = format!("Folio cannot open its library: {e:#}");
             eprintln!("{message}");
             // Started from the applications menu, nobody reads stderr: say it in a window too.
-            let hint = if message.contains("fetch-models") { FETCH_MODELS_HINT } else { "" };
+            let missing_model =
+                e.chain().any(|c| matches!(c.downcast_ref::<folio::Error>(), Some(folio::Error::ModelMissing { .. })));
+            let hint = if missing_model { FETCH_MODELS_HINT } else { "" };
             rfd::MessageDialog::new()
                 .set_level(rfd::MessageLevel::Error)
                 .set_title("Folio cannot start")
@@ -169,6 +172,7 @@ fn main() {
             commands::remove_folder,
             commands::reindex_folder,
             commands::folder_files,
+            commands::unlock_file,
             commands::ask,
             commands::stop_answer,
             commands::list_chats,

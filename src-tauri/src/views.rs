@@ -25,6 +25,7 @@ pub struct FolderView {
     pub files_skipped: usize,
     pub chunks: i64,
     pub indexing: Option<IndexProgress>,
+    /// Changes on disk are picked up by themselves (false where the system refused to watch it).
     pub watched: bool,
     /// Why the folder cannot be read now (missing, unreadable, suddenly empty); its index is kept.
     pub unavailable: Option<String>,
@@ -37,6 +38,8 @@ pub struct FileView {
     pub reason: Option<String>,
     pub chunks: i64,
     pub pages: Option<i64>,
+    /// Failed because it is password-protected: the window offers to type its password.
+    pub needs_password: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -61,7 +64,7 @@ pub struct AppState {
 pub struct ModelsView {
     pub models_dir: PathBuf,
     pub active_model: Option<String>,
-    pub catalog: Vec<folio::models::catalog::CatalogModel>,
+    pub catalog: Vec<folio::models::known::KnownModel>,
     pub imported: Vec<String>,
 }
 
@@ -121,8 +124,9 @@ pub struct IndexProgressEvent {
 /// integers as numbers (no id or count here comes near 2^53).
 #[cfg(test)]
 fn typescript_bindings() -> String {
+    use folio::answer::chats::ChatMessage;
     use folio::answer::{Answer, Citation, Language, MessageDetails, Source};
-    use folio::store::chats::{Chat, StoredMessage};
+    use folio::store::chats::{Chat, Role};
     let config = ts_rs::Config::new().with_large_int("number");
     let declarations = [
         folio::store::catalog::FileStatus::decl(&config),
@@ -136,8 +140,9 @@ fn typescript_bindings() -> String {
         Answer::decl(&config),
         MessageDetails::decl(&config),
         Chat::decl(&config),
-        StoredMessage::decl(&config),
-        folio::models::catalog::CatalogModel::decl(&config),
+        Role::decl(&config),
+        ChatMessage::decl(&config),
+        folio::models::known::KnownModel::decl(&config),
         ModelsView::decl(&config),
         folio::embed::EncoderPath::decl(&config),
         folio::settings::Settings::decl(&config),

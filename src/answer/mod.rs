@@ -3,6 +3,7 @@
 //! file, page and passage; the exchange is kept in the chat.
 
 pub mod bench;
+pub mod chats;
 pub mod citations;
 mod compose;
 pub mod gate;
@@ -25,7 +26,6 @@ use crate::library::Library;
 use crate::llm::sampling::SamplingOptions;
 use crate::llm::LocalModel;
 use crate::search::SearchMode;
-use crate::store::chats::StoredMessage;
 pub use compose::compose;
 pub use language::Language;
 pub use packing::Source;
@@ -279,13 +279,13 @@ impl Library {
         events: &mut dyn FnMut(AskEvent),
     ) -> Result<Answer> {
         let started = Instant::now();
+        let question = chats::checked_question(question)?;
         let language = Language::detect(question);
         // The chat's messages, read once: its earlier turns and the files its last answer cited.
         let (history, cited) = match options.chat_id {
             Some(id) => {
-                self.catalog().chat(id)?;
-                let messages = self.catalog().messages(id)?;
-                (question_answer_pairs(&messages), files_cited_last(&messages))
+                let messages = self.chat_messages(id)?;
+                (chats::question_answer_pairs(&messages), chats::files_cited_last(&messages))
             }
             None => (Vec::new(), Vec::new()),
         };
@@ -341,68 +341,4 @@ impl Library {
         let close = close_to_best(ranked, margin);
         packing::pack(self.catalog(), &close, &|t| model.count_tokens(t), pack_options)
     }
-
-    /// Keeps the question and its answer in the answer's chat, starting one if needed.
-    fn keep_exchange(&self, question: &str, answer: &mut Answer) -> Result<()> {
-        let chat_id = match answer.chat_id {
-            Some(id) => id,
-            None => self.catalog().create_chat(&truncate_chars(question.trim(), 60))?,
-        };
-        self.catalog().add_message(chat_id, "user", question, None)?;
-        let details = serde_json::to_value(MessageDetails {
-            query: answer.query.clone(),
-            citations: answer.citations.clone(),
-            closest: answer.closest.clone(),
-            refused: answer.refused,
-            dropped_citations: answer.dropped_citations,
-            stopped: answer.stopped,
-        })
-        .expect("details serialise");
-        self.catalog().add_message(chat_id, "assistant", &answer.text, Some(&details))?;
-        answer.chat_id = Some(chat_id);
-        Ok(())
-    }
-
-    /// A chat's messages, oldest first, each answer's details in the shape of `MessageDetails`
-    /// (chats saved by earlier versions get the fields they lack, empty).
-    pub fn chat_messages(&self, chat_id: i64) -> Result<Vec<StoredMessage>> {
-        self.catalog().chat(chat_id)?;
-        let mut messages = self.catalog().messages(chat_id)?;
-        for message in &mut messages {
-            let details = message.details.take();
-            let read = details.clone().and_then(|d| serde_json::from_value::<MessageDetails>(d).ok());
-            message.details = read.and_then(|d| serde_json::to_value(d).ok()).or(details);
-        }
-        Ok(messages)
-    }
-
-    /// Earlier (question, answer) pairs of a chat.
-    pub fn chat_history(&self, chat_id: i64) -> Result<Vec<(String, String)>> {
-        self.catalog().chat(chat_id)?;
-        Ok(question_answer_pairs(&self.catalog().messages(chat_id)?))
-    }
-}
-
-/// A chat's (question, answer) pairs, oldest first.
-fn question_answer_pairs(messages: &[StoredMessage]) -> Vec<(String, String)> {
-    let mut pairs = Vec::new();
-    let mut question: Option<&str> = None;
-    for m in messages {
-        match m.role.as_str() {
-            "user" => question = Some(&m.content),
-            _ => {
-                if let Some(q) = question.take() {
-                    pairs.push((q.to_string(), m.content.clone()));
-                }
-            }
-        }
-    }
-    pairs
-}
-
-/// The files the chat's last answer cited.
-fn files_cited_last(messages: &[StoredMessage]) -> Vec<PathBuf> {
-    let last = messages.iter().rev().find(|m| m.role == "assistant");
-    let details = last.and_then(|m| m.details.clone()).and_then(|d| serde_json::from_value::<MessageDetails>(d).ok());
-    details.map(|d| d.citations.into_iter().map(|c| c.path).collect()).unwrap_or_default()
 }

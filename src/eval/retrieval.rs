@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use super::metrics::{hit_at, mrr_at, ndcg_at, quantile, recall_at};
 use crate::error::{Error, IoContext, Result};
+use crate::index_events::IndexEvent;
 use crate::library::{Library, LibraryOptions};
-use crate::progress::IndexEvent;
 use crate::search::SearchMode;
 
 /// A question with the documents that answer it (document key → relevance grade).

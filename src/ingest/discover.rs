@@ -76,7 +76,7 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Vec<Found> {
         let skip = if extractor_for(&path).is_none() {
             Some("unsupported format".to_string())
         } else if size > options.max_file_bytes {
-            Some(format!("larger than the {} limit", crate::units::human_size(options.max_file_bytes)))
+            Some(format!("larger than the {} limit", crate::sizes::human_size(options.max_file_bytes)))
         } else {
             None
         };

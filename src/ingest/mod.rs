@@ -3,4 +3,5 @@
 pub mod chunk;
 pub mod discover;
 pub mod extract;
+pub mod sandbox;
 pub mod worker;

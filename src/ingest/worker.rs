@@ -118,7 +118,8 @@ impl ExtractLimits {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// Not `Debug`: it can carry passwords, which no log line may print.
+#[derive(Serialize, Deserialize)]
 struct Request {
     path: PathBuf,
     /// If the file's content hash equals this, the worker answers `Unchanged` without extracting.
@@ -127,6 +128,10 @@ struct Request {
     /// The time limit the parent enforces, so extractors can stop in time and keep what they have.
     #[serde(default)]
     time_limit_ms: Option<u64>,
+    /// Passwords to try on a password-protected file (over the worker's pipe, never its
+    /// command line or environment, which other users' processes can read).
+    #[serde(default)]
+    passwords: Vec<String>,
 }
 
 /// A reply on the wire, with the worker's peak memory so far (the parent cannot measure it:
@@ -164,13 +169,15 @@ impl FileExtractor {
         FileExtractor { isolation, limits, worker: None }
     }
 
-    pub fn extract(&mut self, path: &Path, size: u64, known_hash: Option<&str>) -> Reply {
+    /// Reads one file; `passwords` are tried if it turns out to be password-protected.
+    pub fn extract(&mut self, path: &Path, size: u64, known_hash: Option<&str>, passwords: &[String]) -> Reply {
         let timeout = self.limits.timeout_for(size);
         let request = Request {
             path: path.to_path_buf(),
             known_hash: known_hash.map(str::to_string),
             max_text_bytes: self.limits.max_text_bytes,
             time_limit_ms: matches!(self.isolation, Isolation::Process(_)).then(|| timeout.as_millis() as u64),
+            passwords: passwords.to_vec(),
         };
         let command = match &self.isolation {
             Isolation::InProcess => return serve(&request),
@@ -342,7 +349,7 @@ fn read_frame(input: &mut impl Read) -> io::Result<Vec<u8>> {
 
 /// The worker process: answers requests on stdin until it closes.
 fn worker_main() -> io::Result<()> {
-    confine();
+    super::sandbox::confine();
     let mut replies = protocol_output()?;
     if let Some(bytes) = std::env::var(MEMORY_ENV).ok().and_then(|v| v.parse::<u64>().ok()) {
         limit_memory(bytes);
@@ -405,30 +412,6 @@ fn own_peak_rss_kib() -> u64 {
     0
 }
 
-/// What a worker gives up before it reads a file, best effort (each step that the platform refuses
-/// is skipped; the address-space limit and the time limit still hold):
-/// - the OOM killer's first choice (`oom_score_adj` 1000), so memory pressure ends a worker, not
-///   the app;
-/// - no new privileges (setuid programs cannot raise it);
-/// - no network: a network namespace of its own holds only a loopback that is down (a user
-///   namespace first when unprivileged; files stay readable, the kernel checks the real user).
-///   Runs first in the worker, while it has a single thread, as `unshare` requires.
-fn confine() {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: prctl and unshare with constant flags; a failure only leaves that step undone.
-        unsafe {
-            libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-            let flags =
-                if libc::geteuid() == 0 { libc::CLONE_NEWNET } else { libc::CLONE_NEWUSER | libc::CLONE_NEWNET };
-            libc::unshare(flags);
-        }
-        // Last, so that a worker seen with this score has given up the network already (raising
-        // one's own score needs no privilege, in a user namespace too).
-        let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
-    }
-}
-
 #[cfg(unix)]
 fn limit_memory(bytes: u64) {
     let limit = libc::rlimit { rlim_cur: bytes as libc::rlim_t, rlim_max: bytes as libc::rlim_t };
@@ -455,7 +438,8 @@ fn serve(request: &Request) -> Reply {
     let Some(extractor) = extractor_for(&request.path) else {
         return Reply::Failed { hash: Some(hash), error: ExtractError::Unreadable("unsupported format".into()) };
     };
-    match catch_unwind(AssertUnwindSafe(|| extractor.extract(&request.path, &bytes))) {
+    let read = || super::extract::with_passwords(&request.passwords, || extractor.extract(&request.path, &bytes));
+    match catch_unwind(AssertUnwindSafe(read)) {
         Ok(Ok(mut extraction)) => {
             cap_text(&mut extraction, request.max_text_bytes);
             Reply::Extracted { hash, extractor: extractor.name().to_string(), extraction }

@@ -20,11 +20,11 @@ use super::contain::{contain, Stage};
 use super::{reuse, Library};
 use crate::error::{Error, Result};
 use crate::failpoint;
+use crate::index_events::{FileOutcome, IndexEvent, IndexSummary};
 use crate::ingest::chunk::{chunk_pages, Chunk, ChunkSizes};
 use crate::ingest::discover::{discover, Found};
-use crate::ingest::extract::{Extraction, EXTRACTOR_VERSION};
+use crate::ingest::extract::{ExtractError, Extraction, EXTRACTOR_VERSION};
 use crate::ingest::worker::{FileExtractor, Reply};
-use crate::progress::{FileOutcome, IndexEvent, IndexSummary};
 use crate::store::catalog::{FileRecord, FileRow, FileStatus, Folder, NewChunk};
 
 /// Tokens embedded together (chunks count by their tokens, so a batch of short passages is not
@@ -41,6 +41,8 @@ struct Job {
     known_hash: Option<String>,
     /// The catalog's row for this file, when it has one: its stored chunks may lend their vectors.
     known_id: Option<i64>,
+    /// Tried if the file is password-protected.
+    passwords: Vec<String>,
 }
 
 /// A file read and chunked, waiting for embeddings.
@@ -76,6 +78,8 @@ enum Outcome {
     Ready(Box<Prepared>),
     Unchanged(Job),
     Failed(Job, Option<String>, String),
+    /// Password-protected, and no password given opened it.
+    Locked(Job, Option<String>, String),
 }
 
 pub(super) fn run(
@@ -194,6 +198,8 @@ fn plan(
     }
     summary.removed += gone.len();
 
+    let book = library.passwords.lock().unwrap_or_else(|p| p.into_inner());
+    let has_password = |path: &Path| book.has_any_for(path);
     let mut jobs = Vec::new();
     let (mut unchanged, mut bytes) = (0usize, 0u64);
     for f in found {
@@ -212,7 +218,7 @@ fn plan(
                     extractor_version: None,
                     pages: None,
                 };
-                library.catalog.record_unindexed(&record, FileStatus::Skipped, reason)?;
+                library.catalog.record_unindexed(&record, FileStatus::Skipped, reason, false)?;
             }
             summary.skipped.push((f.path.clone(), reason.clone()));
             continue;
@@ -221,8 +227,11 @@ fn plan(
             same_file
                 && match r.status {
                     FileStatus::Indexed => true,
-                    // A file that failed is retried when it changes or the readers improve.
-                    FileStatus::Failed | FileStatus::Skipped => r.extractor_version == Some(EXTRACTOR_VERSION),
+                    // A file that failed is retried when it changes or the readers improve, and
+                    // one that needs a password when there is one to try.
+                    FileStatus::Failed | FileStatus::Skipped => {
+                        r.extractor_version == Some(EXTRACTOR_VERSION) && !(r.needs_password && has_password(&f.path))
+                    }
                 }
         });
         if settled {
@@ -231,8 +240,10 @@ fn plan(
         }
         bytes += f.size;
         let known_hash = row.filter(|r| r.status == FileStatus::Indexed).and_then(|r| r.hash.clone());
-        jobs.push(Job { folder_id, found: f, known_hash, known_id: row.map(|r| r.id) });
+        let passwords = book.candidates(&f.path);
+        jobs.push(Job { folder_id, found: f, known_hash, known_id: row.map(|r| r.id), passwords });
     }
+    drop(book);
     summary.unchanged += unchanged;
     summary.bytes_read += bytes;
     events(IndexEvent::Planned {
@@ -265,8 +276,12 @@ fn read_files(library: &Library, sizes: ChunkSizes, jobs: Receiver<Job>, out: Se
         if cancel.load(Ordering::Relaxed) {
             break;
         }
-        let outcome = match extractor.extract(&job.found.path, job.found.size, job.known_hash.as_deref()) {
+        let reply = extractor.extract(&job.found.path, job.found.size, job.known_hash.as_deref(), &job.passwords);
+        let outcome = match reply {
             Reply::Unchanged { .. } => Outcome::Unchanged(job),
+            Reply::Failed { hash, error: error @ ExtractError::PasswordRequired { .. } } => {
+                Outcome::Locked(job, hash, error.to_string())
+            }
             Reply::Failed { hash, error } => Outcome::Failed(job, hash, error.to_string()),
             Reply::Extracted { hash, extractor, extraction } => {
                 prepare(library, sizes, job, hash, extractor, extraction)
@@ -449,7 +464,11 @@ impl<'a> Committer<'a> {
                     }
                     self.settle(job.found.path, FileOutcome::Unchanged);
                 }
-                Outcome::Failed(job, hash, reason) => self.fail(&job, hash.as_deref(), reason)?,
+                Outcome::Failed(job, hash, reason) => self.fail(&job, hash.as_deref(), reason, false)?,
+                Outcome::Locked(job, hash, reason) => {
+                    self.library.passwords.lock().unwrap_or_else(|p| p.into_inner()).forget(&job.found.path);
+                    self.fail(&job, hash.as_deref(), reason, true)?
+                }
             }
         }
     }
@@ -481,7 +500,7 @@ impl<'a> Committer<'a> {
         failed.sort_by_key(|(position, _)| *position);
         for (position, reason) in failed.into_iter().rev() {
             let p = self.queue.remove(position).expect("a queued file");
-            self.fail(&p.job, Some(&p.hash), reason)?;
+            self.fail(&p.job, Some(&p.hash), reason, false)?;
         }
         Ok(())
     }
@@ -571,7 +590,7 @@ impl<'a> Committer<'a> {
                     self.settle(p.job.found.path.clone(), outcome);
                     committed = true;
                 }
-                Err(reason) => self.fail(&p.job, Some(&p.hash), reason)?,
+                Err(reason) => self.fail(&p.job, Some(&p.hash), reason, false)?,
             }
         }
         Ok(committed)
@@ -630,8 +649,9 @@ impl<'a> Committer<'a> {
         Ok(Ok(chunks.len()))
     }
 
-    /// Records a file that could not be indexed; chunks of an earlier version stay searchable.
-    fn fail(&mut self, job: &Job, hash: Option<&str>, reason: String) -> Result<()> {
+    /// Records a file that could not be indexed, and whether a password would read it; chunks of
+    /// an earlier version stay searchable.
+    fn fail(&mut self, job: &Job, hash: Option<&str>, reason: String, needs_password: bool) -> Result<()> {
         let record = FileRecord {
             folder_id: job.folder_id,
             path: &job.found.path,
@@ -642,7 +662,7 @@ impl<'a> Committer<'a> {
             extractor_version: Some(EXTRACTOR_VERSION),
             pages: None,
         };
-        self.library.catalog.record_unindexed(&record, FileStatus::Failed, &reason)?;
+        self.library.catalog.record_unindexed(&record, FileStatus::Failed, &reason, needs_password)?;
         self.settle(job.found.path.clone(), FileOutcome::Failed { reason });
         Ok(())
     }

@@ -3,11 +3,13 @@
 
 mod contain;
 mod derived;
-mod export;
 pub mod external;
 mod indexer;
+mod passwords;
 mod reuse;
 pub mod scale;
+
+pub use passwords::read_password_file;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,11 +20,11 @@ use serde::Serialize;
 
 use crate::embed::{Embedder, EncoderPath};
 use crate::error::{Error, IoContext, Result};
+use crate::index_events::{IndexEvent, IndexSummary};
 use crate::ingest::chunk::ChunkSizes;
 use crate::ingest::discover::DiscoverOptions;
 use crate::ingest::worker::{ExtractLimits, Isolation, WorkerCommand};
 use crate::models::{models_dir, DEFAULT_EMBEDDER};
-use crate::progress::{IndexEvent, IndexSummary};
 use crate::search::{fuse, single, Ranked, SearchMode};
 use crate::store::catalog::{Catalog, CatalogStats, ChunkRow, FileRow, Folder};
 use crate::store::keyword::KeywordIndex;
@@ -120,6 +122,8 @@ pub struct Library {
     /// Folders removed in this session, with the mark of their removal (`queue_mark`): work queued
     /// before a folder was removed must not bring it back.
     removed: Mutex<(u64, HashMap<PathBuf, u64>)>,
+    /// Passwords for password-protected files, in memory only (`passwords.rs`).
+    passwords: Mutex<passwords::PasswordBook>,
     _lock: std::fs::File,
 }
 
@@ -146,11 +150,7 @@ impl Library {
         let catalog = Catalog::open(&dir.join("catalog.db"))?;
         let embedder_id = match (catalog.meta("embedder")?, &options.embedder) {
             (Some(stored), Some(asked)) if &stored != asked => {
-                return Err(Error::InvalidInput(format!(
-                    "the library at {} was built with the embedder '{stored}', not '{asked}'; open it without \
-                     choosing an embedder, or use another --library",
-                    dir.display()
-                )))
+                return Err(Error::EmbedderMismatch { dir: dir.to_path_buf(), stored, requested: asked.clone() })
             }
             (Some(stored), _) => stored,
             (None, asked) => asked.clone().unwrap_or_else(|| DEFAULT_EMBEDDER.to_string()),
@@ -179,6 +179,7 @@ impl Library {
             embedder,
             indexing: Mutex::new(()),
             removed: Mutex::new((0, HashMap::new())),
+            passwords: Mutex::default(),
             _lock: lock,
         };
         library.catch_up_derived()?;

@@ -106,13 +106,8 @@ pub fn resolve_model(id_or_path: &str) -> Result<PathBuf> {
     if candidate.is_file() {
         return Ok(candidate);
     }
-    Err(Error::model(
-        id_or_path,
-        format!(
-            "no such file, and no {} in the model directory; run scripts/fetch-models {id_or_path} or give a path to a GGUF file",
-            candidate.file_name().unwrap_or_default().to_string_lossy()
-        ),
-    ))
+    // Not a file: named as an id, so what is missing is the model directory's file.
+    Err(Error::ModelMissing { model: id_or_path.to_string(), path: candidate })
 }
 
 impl LocalModel {

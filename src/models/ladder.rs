@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::catalog::CatalogModel;
+use super::known::KnownModel;
 use crate::error::Result;
 use crate::llm::gguf::GgufFile;
 use crate::llm::{LoadOptions, LocalModel};
@@ -119,15 +119,15 @@ pub struct Choice {
 }
 
 /// Whether `model` is one Folio may pick by itself: on the ladder and covering its languages.
-fn pickable(model: &CatalogModel) -> bool {
+fn pickable(model: &KnownModel) -> bool {
     model.ladder.is_some() && speaks_languages(model)
 }
 
-fn speaks_languages(model: &CatalogModel) -> bool {
+fn speaks_languages(model: &KnownModel) -> bool {
     REQUIRED_LANGUAGES.iter().all(|l| model.languages.iter().any(|m| m == l))
 }
 
-fn judge(model: &CatalogModel, machine: &Machine, speed: Option<&Speed>) -> Verdict {
+fn judge(model: &KnownModel, machine: &Machine, speed: Option<&Speed>) -> Verdict {
     let speaks_languages = speaks_languages(model);
     let ram = model.ram_bytes.unwrap_or(u64::MAX);
     // Unknown memory: assume a modest laptop (8 GiB) rather than refuse everything.
@@ -147,7 +147,7 @@ fn judge(model: &CatalogModel, machine: &Machine, speed: Option<&Speed>) -> Verd
     } else if !fits_memory {
         format!(
             "needs {} of memory, more than {:.0}% of this machine's",
-            crate::units::human_size(ram),
+            crate::sizes::human_size(ram),
             MEMORY_SHARE * 100.0
         )
     } else {
@@ -176,7 +176,7 @@ fn judge(model: &CatalogModel, machine: &Machine, speed: Option<&Speed>) -> Verd
 
 /// Picks from the catalog's decoders, with `installed` the decoders on disk (catalog and imported
 /// ones, in the order they were installed) for when none of the ladder's is.
-pub fn choose(catalog: &[CatalogModel], installed: &[String], machine: &Machine, speed: Option<&Speed>) -> Choice {
+pub fn choose(catalog: &[KnownModel], installed: &[String], machine: &Machine, speed: Option<&Speed>) -> Choice {
     let mut verdicts: Vec<Verdict> =
         catalog.iter().filter(|m| m.kind == "decoder").map(|m| judge(m, machine, speed)).collect();
     // Best first: higher on the ladder, then installed before downloadable, then faster.
@@ -241,12 +241,12 @@ pub fn choose(catalog: &[CatalogModel], installed: &[String], machine: &Machine,
 /// are treated as not installed. Returns the measured model too when it is the one chosen, so it
 /// is not loaded twice.
 pub fn first_choice(options: &LoadOptions, exclude: &[&str]) -> Result<(Choice, Option<LocalModel>)> {
-    let mut catalog = super::catalog::catalog();
+    let mut catalog = super::known::all();
     for m in catalog.iter_mut().filter(|m| exclude.contains(&m.id.as_str())) {
         m.installed = false;
     }
     let installed: Vec<String> =
-        super::catalog::installed_decoders().into_iter().filter(|id| !exclude.contains(&id.as_str())).collect();
+        super::known::installed_decoders().into_iter().filter(|id| !exclude.contains(&id.as_str())).collect();
     let machine = Machine::this();
     let path_of = super::decoder_file;
     let size_of = |id: &str| std::fs::metadata(path_of(id)).map(|m| m.len()).unwrap_or(u64::MAX);
@@ -270,15 +270,8 @@ pub fn first_choice(options: &LoadOptions, exclude: &[&str]) -> Result<(Choice, 
 mod tests {
     use super::*;
 
-    fn model(
-        id: &str,
-        ladder: Option<u32>,
-        parameters: u64,
-        bytes: u64,
-        ram_gib: u64,
-        installed: bool,
-    ) -> CatalogModel {
-        CatalogModel {
+    fn model(id: &str, ladder: Option<u32>, parameters: u64, bytes: u64, ram_gib: u64, installed: bool) -> KnownModel {
+        KnownModel {
             id: id.into(),
             name: id.into(),
             kind: "decoder".into(),
@@ -295,7 +288,7 @@ mod tests {
         }
     }
 
-    fn ladder() -> Vec<CatalogModel> {
+    fn ladder() -> Vec<KnownModel> {
         vec![
             model("small", Some(1), 500_000_000, 500_000_000, 1, true),
             model("medium", Some(2), 1_500_000_000, 1_100_000_000, 2, false),
@@ -365,7 +358,7 @@ mod tests {
     #[test]
     fn models_off_the_ladder_or_without_russian_are_never_picked_while_a_ladder_model_is_installed() {
         let mut catalog = ladder();
-        catalog.push(CatalogModel { languages: vec!["en".into()], ..model("english-best", Some(9), 1, 1, 1, false) });
+        catalog.push(KnownModel { languages: vec!["en".into()], ..model("english-best", Some(9), 1, 1, 1, false) });
         let choice = choose(&catalog, &["tiny-english".into(), "small".into()], &LAPTOP, Some(&fast()));
         assert_eq!(choice.model.as_deref(), Some("small"));
         assert_ne!(choice.better_download.as_deref(), Some("english-best"));
@@ -384,7 +377,7 @@ mod tests {
 
     #[test]
     fn the_shipped_catalog_pins_every_hub_download_and_describes_every_ladder_model() {
-        for m in super::super::catalog::catalog().iter().filter(|m| m.kind == "decoder") {
+        for m in super::super::known::all().iter().filter(|m| m.kind == "decoder") {
             if let Some(url) = &m.url {
                 let revision = url.split("/resolve/").nth(1).and_then(|rest| rest.split('/').next()).unwrap_or("");
                 assert!(

@@ -5,8 +5,8 @@
 //! Loading code only sees standard formats (GGUF files, Hugging Face BERT folders), never where a
 //! file came from.
 
-pub mod catalog;
 pub mod install;
+pub mod known;
 pub mod ladder;
 pub mod startup;
 
@@ -43,7 +43,7 @@ pub fn installed_model_file(id: &str) -> Result<PathBuf> {
     }
     let path = decoder_file(id);
     if !path.is_file() {
-        return Err(Error::model(id, "it is not installed: download it or import a GGUF file"));
+        return Err(Error::ModelMissing { model: id.to_string(), path });
     }
     Ok(path)
 }
@@ -90,13 +90,7 @@ pub fn embedder_dir(models: &Path, id: &str) -> Result<PathBuf> {
     let dir = models.join(id);
     for file in ["config.json", "model.safetensors", "tokenizer.json"] {
         if !dir.join(file).is_file() {
-            return Err(Error::model(
-                id,
-                format!(
-                    "{} is missing; run scripts/fetch-models {id} (or set FOLIO_MODELS to the folder that holds it)",
-                    dir.join(file).display()
-                ),
-            ));
+            return Err(Error::ModelMissing { model: id.to_string(), path: dir.join(file) });
         }
     }
     Ok(dir)

@@ -66,6 +66,8 @@ pub struct FileRow {
     pub extractor_version: Option<i64>,
     pub pages: Option<i64>,
     pub chunks: i64,
+    /// It failed because it is password-protected and no password given opened it.
+    pub needs_password: bool,
 }
 
 /// A chunk ready to be stored.
@@ -317,11 +319,13 @@ impl Catalog {
             extractor_version: r.get(9)?,
             pages: r.get(10)?,
             chunks: r.get(11)?,
+            needs_password: r.get(12)?,
         })
     }
 
     const FILE_COLUMNS: &'static str =
-        "id, folder_id, path, size, mtime_ns, hash, status, reason, extractor, extractor_version, pages, chunk_count";
+        "id, folder_id, path, size, mtime_ns, hash, status, reason, extractor, extractor_version, pages, chunk_count, \
+         needs_password";
 
     pub fn files_in_folder(&self, folder_id: i64) -> Result<Vec<FileRow>> {
         let conn = self.read();
@@ -344,7 +348,7 @@ impl Catalog {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| self.err(e))?;
         let change = (|| -> rusqlite::Result<Change> {
             let seq = Self::next_seq(&tx)?;
-            let file_id = Self::upsert_file(&tx, record, FileStatus::Indexed, warnings, chunks.len())?;
+            let file_id = Self::upsert_file(&tx, record, FileStatus::Indexed, warnings, chunks.len(), false)?;
             let removed = Self::remove_chunks_of(&tx, file_id, seq)?;
             let mut added = Vec::with_capacity(chunks.len());
             let mut insert = tx.prepare_cached(
@@ -373,9 +377,16 @@ impl Catalog {
         Ok(change)
     }
 
-    /// Records a file that was not (re)indexed, with the reason. Chunks of an earlier readable
-    /// version stay searchable: nothing already indexed is lost to a bad update.
-    pub fn record_unindexed(&self, record: &FileRecord, status: FileStatus, reason: &str) -> Result<()> {
+    /// Records a file that was not (re)indexed, with the reason, and whether a password would read
+    /// it. Chunks of an earlier readable version stay searchable: nothing already indexed is lost
+    /// to a bad update.
+    pub fn record_unindexed(
+        &self,
+        record: &FileRecord,
+        status: FileStatus,
+        reason: &str,
+        needs_password: bool,
+    ) -> Result<()> {
         let mut conn = self.write();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         let kept: i64 = tx
@@ -390,7 +401,8 @@ impl Catalog {
         } else {
             reason.to_string()
         };
-        Self::upsert_file(&tx, record, status, Some(&reason), kept as usize).map_err(|e| self.err(e))?;
+        Self::upsert_file(&tx, record, status, Some(&reason), kept as usize, needs_password)
+            .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }
 
@@ -411,14 +423,15 @@ impl Catalog {
         status: FileStatus,
         reason: Option<&str>,
         chunk_count: usize,
+        needs_password: bool,
     ) -> rusqlite::Result<i64> {
         let extractor_version = r.extractor_version;
         tx.query_row(
-            "INSERT INTO files(folder_id, path, size, mtime_ns, hash, status, reason, extractor, extractor_version, pages, chunk_count, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            "INSERT INTO files(folder_id, path, size, mtime_ns, hash, status, reason, extractor, extractor_version, pages, chunk_count, updated_at, needs_password)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT(path) DO UPDATE SET folder_id = ?1, size = ?3, mtime_ns = ?4, hash = COALESCE(?5, hash), status = ?6,
                  reason = ?7, extractor = COALESCE(?8, extractor), extractor_version = ?9, pages = COALESCE(?10, pages),
-                 chunk_count = ?11, updated_at = ?12
+                 chunk_count = ?11, updated_at = ?12, needs_password = ?13
              RETURNING id",
             params![
                 r.folder_id,
@@ -432,7 +445,8 @@ impl Catalog {
                 extractor_version,
                 r.pages.map(|p| p as i64),
                 chunk_count as i64,
-                now_secs()
+                now_secs(),
+                needs_password
             ],
             |row| row.get(0),
         )

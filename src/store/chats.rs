@@ -15,15 +15,42 @@ pub struct Chat {
     pub messages: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+/// Who wrote a message of a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+impl Role {
+    /// The word the catalog stores (its `CHECK` constraint names the same two).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+
+    fn parse(stored: &str) -> Option<Role> {
+        match stored {
+            "user" => Some(Role::User),
+            "assistant" => Some(Role::Assistant),
+            _ => None,
+        }
+    }
+}
+
+/// A message as the catalog keeps it. Faces read chats through `Library::chat_messages`, which
+/// types the details.
+#[derive(Debug, Clone)]
 pub struct StoredMessage {
     pub id: i64,
     pub chat_id: i64,
-    pub role: String,
+    pub role: Role,
     pub content: String,
     /// JSON details of an answer (`answer::MessageDetails`, which the store does not know);
-    /// `null` for questions.
-    #[ts(type = "MessageDetails | null")]
+    /// `None` for questions.
     pub details: Option<serde_json::Value>,
     pub created_at: i64,
 }
@@ -58,7 +85,7 @@ impl Catalog {
         self.chats()?
             .into_iter()
             .find(|c| c.id == id)
-            .ok_or_else(|| Error::InvalidInput(format!("there is no chat {id}; `folio chats` lists them")))
+            .ok_or_else(|| Error::InvalidInput(format!("there is no chat {id}")))
     }
 
     pub fn rename_chat(&self, id: i64, title: &str) -> Result<()> {
@@ -79,7 +106,7 @@ impl Catalog {
     pub fn add_message(
         &self,
         chat_id: i64,
-        role: &str,
+        role: Role,
         content: &str,
         details: Option<&serde_json::Value>,
     ) -> Result<i64> {
@@ -89,7 +116,7 @@ impl Catalog {
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         tx.execute(
             "INSERT INTO messages(chat_id, role, content, details, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![chat_id, role, content, details, now],
+            params![chat_id, role.as_str(), content, details, now],
         )
         .map_err(|e| self.err(e))?;
         let id = tx.last_insert_rowid();
@@ -107,10 +134,18 @@ impl Catalog {
             .and_then(|mut s| {
                 s.query_map([chat_id], |r| {
                     let details: Option<String> = r.get(4)?;
+                    let role: String = r.get(2)?;
+                    let role = Role::parse(&role).ok_or_else(|| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            2,
+                            rusqlite::types::Type::Text,
+                            format!("a message's role is '{role}'").into(),
+                        )
+                    })?;
                     Ok(StoredMessage {
                         id: r.get(0)?,
                         chat_id: r.get(1)?,
-                        role: r.get(2)?,
+                        role,
                         content: r.get(3)?,
                         details: details.and_then(|d| serde_json::from_str(&d).ok()),
                         created_at: r.get(5)?,

@@ -70,6 +70,9 @@ CREATE INDEX IF NOT EXISTS messages_by_chat ON messages(chat_id, id);
     // 1 → 2: a folder whose root is missing, unreadable or suddenly empty (an unmounted drive) is
     // marked unavailable, with the reason, instead of losing its index.
     "ALTER TABLE folders ADD COLUMN unavailable TEXT;",
+    // 2 → 3: a file that failed because it needs a password the run did not have; it is tried
+    // again when one is given.
+    "ALTER TABLE files ADD COLUMN needs_password INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The version this Folio writes.

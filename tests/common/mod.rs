@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
+use folio::index_events::IndexSummary;
 use folio::ingest::worker::{Isolation, WorkerCommand};
-use folio::progress::IndexSummary;
 use folio::{Library, LibraryOptions};
 use lopdf::content::{Content, Operation};
 use lopdf::{dictionary, Document, Object, Stream};

@@ -18,6 +18,7 @@ import {
   type ModelStateEvent,
   type SettingsChange,
 } from "./ipc";
+import { basename } from "./format";
 import { Notices } from "./notices";
 import { Store, fromAppState, initialState, libraryPatch, type UiState } from "./state";
 
@@ -161,6 +162,14 @@ export class App {
 
   async folderFiles(path: string): Promise<FileView[] | null> {
     return this.attempt(this.commands.folderFiles(path));
+  }
+
+  /** Hands a typed password to the engine, which reads the file with it in its folder's next
+   * run. Returns whether the engine took it (the file's status then says whether it opened). */
+  async unlockFile(path: string, password: string): Promise<boolean> {
+    const done = await this.attempt(this.commands.unlockFile(path, password).then(() => true));
+    if (done) this.notices.show(`Reading ${basename(path)} with the password given…`);
+    return done ?? false;
   }
 
   async openSource(path: string, page: number | null): Promise<void> {

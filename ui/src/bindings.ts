@@ -5,13 +5,21 @@ export type FileStatus = "indexed" | "failed" | "skipped";
 
 export type IndexProgress = { done: number, total: number, chunks: number, eta_seconds: number | null, current: string | null, };
 
-export type FolderView = { path: string, files_indexed: number, files_failed: number, files_skipped: number, chunks: number, indexing: IndexProgress | null, watched: boolean, 
+export type FolderView = { path: string, files_indexed: number, files_failed: number, files_skipped: number, chunks: number, indexing: IndexProgress | null, 
+/**
+ * Changes on disk are picked up by themselves (false where the system refused to watch it).
+ */
+watched: boolean, 
 /**
  * Why the folder cannot be read now (missing, unreadable, suddenly empty); its index is kept.
  */
 unavailable: string | null, };
 
-export type FileView = { path: string, status: FileStatus, reason: string | null, chunks: number, pages: number | null, };
+export type FileView = { path: string, status: FileStatus, reason: string | null, chunks: number, pages: number | null, 
+/**
+ * Failed because it is password-protected: the window offers to type its password.
+ */
+needs_password: boolean, };
 
 export type LibraryView = { folders: Array<FolderView>, embedder: string, chunks: number, files: number, };
 
@@ -78,14 +86,15 @@ closest: Array<Citation>, refused: boolean, dropped_citations: number, stopped: 
 
 export type Chat = { id: number, title: string, created_at: number, updated_at: number, messages: number, };
 
-export type StoredMessage = { id: number, chat_id: number, role: string, content: string, 
+export type Role = "user" | "assistant";
+
+export type ChatMessage = { id: number, chat_id: number, role: Role, content: string, 
 /**
- * JSON details of an answer (`answer::MessageDetails`, which the store does not know);
- * `null` for questions.
+ * What an answer kept beside its text; `None` for questions.
  */
 details: MessageDetails | null, created_at: number, };
 
-export type CatalogModel = { id: string, name: string, kind: string, size_bytes: number | null, sha256: string | null, source: string, 
+export type KnownModel = { id: string, name: string, kind: string, size_bytes: number | null, sha256: string | null, source: string, 
 /**
  * Where to download the file from when online; `None`: installed by scripts/fetch-models.
  */
@@ -108,7 +117,7 @@ languages: Array<string>,
  */
 ladder: number | null, installed: boolean, };
 
-export type ModelsView = { models_dir: string, active_model: string | null, catalog: Array<CatalogModel>, imported: Array<string>, };
+export type ModelsView = { models_dir: string, active_model: string | null, catalog: Array<KnownModel>, imported: Array<string>, };
 
 export type EncoderPath = "auto" | "native" | "reference";
 

@@ -5,7 +5,7 @@ import type { App } from "./app";
 import { AnswerRouter, isFinished, type LiveAnswer } from "./answerStream";
 import { AnswerView } from "./answerView";
 import type { CitationUi } from "./citations";
-import { errorText, type StoredMessage } from "./ipc";
+import { errorText, type ChatMessage } from "./ipc";
 import { exportFileName } from "./format";
 import { frameThrottle, h, replaceChildren } from "./dom";
 import { composerAction } from "./keyboard";
@@ -132,11 +132,11 @@ export class ChatPanel {
     const msgs = await this.app.attempt(this.app.commands.chatMessages(chatId));
     if (!msgs || token !== this.loadToken) return;
     this.empty.hidden = msgs.length > 0;
-    for (const m of msgs) this.messages.append(this.storedMessage(m));
+    for (const m of msgs) this.messages.append(this.savedMessage(m));
     this.scrollToEnd();
   }
 
-  private storedMessage(m: StoredMessage): HTMLElement {
+  private savedMessage(m: ChatMessage): HTMLElement {
     if (m.role === "user") return userMessage(m.content);
     const view = new AnswerView(this.app, this.cites);
     view.showFinal({

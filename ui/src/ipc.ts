@@ -12,6 +12,7 @@ import type {
   AnswerEvent,
   AppState,
   Chat,
+  ChatMessage,
   DownloadEvent,
   FileView,
   IndexProgressEvent,
@@ -19,15 +20,15 @@ import type {
   ModelStateEvent,
   ModelsView,
   Settings,
-  StoredMessage,
 } from "./bindings";
 
 export type {
   AnswerEvent,
   AppState,
   Answer,
-  CatalogModel,
+  KnownModel,
   Chat,
+  ChatMessage,
   Citation,
   EncoderPath,
   FileStatus,
@@ -40,9 +41,9 @@ export type {
   MessageDetails,
   ModelStateEvent,
   ModelsView,
+  Role,
   Settings,
   Source,
-  StoredMessage,
 } from "./bindings";
 
 export type ModelDownloadEvent = DownloadEvent;
@@ -83,10 +84,11 @@ export const commands = {
   removeFolder: (path: string) => invoke<void>("remove_folder", { path }),
   reindexFolder: (path: string) => invoke<void>("reindex_folder", { path }),
   folderFiles: (path: string) => invoke<FileView[]>("folder_files", { path }),
+  unlockFile: (path: string, password: string) => invoke<void>("unlock_file", { path, password }),
   ask: (question: string, chatId: number | null) => invoke<number>("ask", { question, chatId }),
   stopAnswer: (requestId: number) => invoke<void>("stop_answer", { requestId }),
   listChats: () => invoke<Chat[]>("list_chats"),
-  chatMessages: (chatId: number) => invoke<StoredMessage[]>("chat_messages", { chatId }),
+  chatMessages: (chatId: number) => invoke<ChatMessage[]>("chat_messages", { chatId }),
   deleteChat: (chatId: number) => invoke<void>("delete_chat", { chatId }),
   renameChat: (chatId: number, title: string) => invoke<void>("rename_chat", { chatId, title }),
   /** Opens the save dialog in the shell and writes the chat there: the path, or null if cancelled. */

@@ -128,12 +128,13 @@ class FolderRow {
   private async loadFiles(): Promise<void> {
     this.lastFilesLoad = Date.now();
     const files = await this.app.folderFiles(this.path);
-    if (!files) return;
+    // A password being typed is not swept away by the list's refresh.
+    if (!files || this.files.querySelector(".unlock-form")) return;
     const sorted = sortFiles(files);
     const shown = sorted.slice(0, FILE_LIMIT);
     replaceChildren(
       this.files,
-      ...shown.map(fileRow),
+      ...shown.map((f) => fileRow(f, this.app)),
       sorted.length > shown.length ? h("li", { class: "file more" }, `and ${formatCount(sorted.length - shown.length)} more`) : null,
       sorted.length === 0 ? h("li", { class: "file empty" }, "No files yet.") : null,
     );
@@ -158,11 +159,11 @@ class FolderRow {
   }
 }
 
-function fileRow(f: FileView): HTMLLIElement {
+function fileRow(f: FileView, app: App): HTMLLIElement {
   const detail = f.status === "indexed"
     ? `${plural(f.chunks, "passage")}${f.pages === null ? "" : ` · ${plural(f.pages, "page")}`}`
     : "";
-  return h(
+  const li = h(
     "li",
     { class: `file file-${f.status}`, "data-testid": "file", "data-status": f.status, "data-path": f.path },
     h("span", { class: "file-name", title: f.path }, basename(f.path)),
@@ -170,6 +171,54 @@ function fileRow(f: FileView): HTMLLIElement {
     detail ? h("span", { class: "file-detail" }, detail) : null,
     f.reason ? h("span", { class: "file-reason", "data-testid": "file-reason" }, f.reason) : null,
   );
+  if (f.needs_password) {
+    const unlock = h("button", { type: "button", class: "link", "data-testid": "file-unlock" }, "Password…");
+    unlock.addEventListener("click", () => {
+      unlock.hidden = true;
+      li.append(unlockForm(f.path, app, () => (unlock.hidden = false)));
+    });
+    li.append(unlock);
+  }
+  return li;
+}
+
+/** Asks for one file's password. The password goes to the engine, which keeps it in memory for
+ * this session only; the field is cleared whatever happens. */
+function unlockForm(path: string, app: App, onClose: () => void): HTMLFormElement {
+  const input = h("input", {
+    type: "password",
+    autocomplete: "off",
+    required: true,
+    "aria-label": `Password for ${basename(path)}`,
+    "data-testid": "unlock-password",
+  });
+  const submit = h("button", { type: "submit", "data-testid": "unlock-submit" }, "Read with this password");
+  const cancel = h("button", { type: "button", "data-testid": "unlock-cancel" }, "Cancel");
+  const form = h("form", { class: "unlock-form", "data-testid": "unlock-form" }, input, submit, cancel);
+  const close = () => {
+    input.value = "";
+    form.remove();
+    onClose();
+  };
+  cancel.addEventListener("click", close);
+  form.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") close();
+  });
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const password = input.value;
+    if (!password) return;
+    submit.disabled = true;
+    void app.unlockFile(path, password).then((taken) => {
+      if (taken) close();
+      else {
+        submit.disabled = false;
+        input.value = "";
+      }
+    });
+  });
+  queueMicrotask(() => input.focus());
+  return form;
 }
 
 export class LibraryPanel {

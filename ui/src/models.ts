@@ -2,14 +2,14 @@
 // shown when no language model is installed. The same list appears in the settings dialog.
 
 import type { App } from "./app";
-import type { CatalogModel } from "./ipc";
+import type { KnownModel } from "./ipc";
 import { basename, downloadEta, formatBytes, formatDownload } from "./format";
 import { h, replaceChildren } from "./dom";
 import { needsModelSetup, type DownloadState, type UiState } from "./state";
 
 export type DownloadPhase = "idle" | "downloading" | "failed" | "installed";
 
-export function downloadPhase(m: CatalogModel, d: DownloadState | undefined): DownloadPhase {
+export function downloadPhase(m: KnownModel, d: DownloadState | undefined): DownloadPhase {
   if (m.installed) return "installed";
   if (!d) return "idle";
   if (d.error) return "failed";
@@ -34,7 +34,7 @@ class ModelRow {
   private bar: HTMLProgressElement | null = null;
   private text: HTMLElement | null = null;
 
-  constructor(private model: CatalogModel, private readonly app: App) {
+  constructor(private model: KnownModel, private readonly app: App) {
     this.action = h("div", { class: "model-action" });
     this.el = h(
       "li",
@@ -50,7 +50,7 @@ class ModelRow {
     );
   }
 
-  update(model: CatalogModel, d: DownloadState | undefined): void {
+  update(model: KnownModel, d: DownloadState | undefined): void {
     this.model = model;
     const phase = downloadPhase(model, d);
     this.el.dataset.phase = phase;
@@ -100,7 +100,7 @@ export class ModelList {
   private readonly imported: HTMLElement;
   private rows = new Map<string, ModelRow>();
 
-  constructor(private readonly app: App, private readonly kind: CatalogModel["kind"] = "decoder", idPrefix = "models") {
+  constructor(private readonly app: App, private readonly kind: KnownModel["kind"] = "decoder", idPrefix = "models") {
     this.list = h("ul", { class: "model-list", id: `${idPrefix}-catalog`, "data-testid": "catalog" });
     this.imported = h("div", { class: "imported", "data-testid": "imported-models" });
     const importBtn = h("button", { type: "button", id: `${idPrefix}-import`, "data-testid": "import-model" }, "Import a GGUF file…");

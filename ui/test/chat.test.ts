@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { STOP_GRACE_MS } from "../src/chat";
-import type { StoredMessage } from "../src/ipc";
+import type { ChatMessage } from "../src/ipc";
 import { answerFixture, citation, defaultHandlers, mountWindow, q, qa, resetDom, settle, shellEmit, source, tid } from "./helpers";
 
 afterEach(() => {
@@ -225,7 +225,7 @@ describe("keyboard", () => {
 });
 
 describe("history", () => {
-  const stored: StoredMessage[] = [
+  const stored: ChatMessage[] = [
     { id: 1, chat_id: 3, role: "user", content: "what about pumps?", details: null, created_at: 10 },
     {
       id: 2, chat_id: 3, role: "assistant", content: "Pumps run dry [2].", created_at: 11,

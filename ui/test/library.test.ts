@@ -70,9 +70,9 @@ describe("library panel", () => {
 
   it("lists a folder's files with status and reasons, failed first", async () => {
     const files: FileView[] = [
-      { path: "/d/a.pdf", status: "indexed", reason: null, chunks: 12, pages: 3 },
-      { path: "/d/b.bin", status: "skipped", reason: "unknown format", chunks: 0, pages: null },
-      { path: "/d/c.pdf", status: "failed", reason: "encrypted PDF", chunks: 0, pages: null },
+      { path: "/d/a.pdf", status: "indexed", reason: null, chunks: 12, pages: 3, needs_password: false },
+      { path: "/d/b.bin", status: "skipped", reason: "unknown format", chunks: 0, pages: null, needs_password: false },
+      { path: "/d/c.pdf", status: "failed", reason: "encrypted PDF", chunks: 0, pages: null, needs_password: false },
     ];
     const { calls } = await mountWindow(defaultHandlers({
       app_state: () => appState({ library: library([folder("/d", { files_indexed: 1, files_failed: 1, files_skipped: 1, chunks: 12 })]) }),
@@ -88,6 +88,52 @@ describe("library panel", () => {
     expect(q(tid("file-reason"), items[0]).textContent).toBe("encrypted PDF");
     expect(q(tid("file-status"), items[2]).textContent).toBe("indexed");
     expect(items[2]!.textContent).toContain("12 passages · 3 pages");
+  });
+
+  it("asks for a locked file's password, keeps the form through refreshes, and clears it", async () => {
+    const locked: FileView = {
+      path: "/d/pumps.pdf", status: "failed", reason: "password-protected: Folio needs its password to read it",
+      chunks: 0, pages: null, needs_password: true,
+    };
+    let refusals = 1;
+    const { calls } = await mountWindow(defaultHandlers({
+      app_state: () => appState({ library: library([folder("/d", { files_failed: 1 })]) }),
+      folder_files: () => [locked, { ...locked, path: "/d/valves.pdf", needs_password: false, reason: "damaged" }],
+      // The first try is refused by the shell (as for a file that no longer needs one).
+      unlock_file: () => (refusals-- > 0 ? Promise.reject("/d/pumps.pdf is not a file of the library that needs a password") : null),
+    }));
+    q<HTMLButtonElement>(tid("folder-files-toggle")).click();
+    await settle();
+    const rows = qa(tid("file"));
+    expect(rows.map((r) => r.querySelector(tid("file-unlock")) !== null)).toEqual([true, false]);
+
+    q<HTMLButtonElement>(tid("file-unlock"), rows[0]).click();
+    const input = q<HTMLInputElement>(tid("unlock-password"));
+    expect(input.type).toBe("password");
+    expect(input.getAttribute("aria-label")).toBe("Password for pumps.pdf");
+    // A refresh of the list while the password is typed leaves the form alone.
+    input.value = "s3cret";
+    const clock = vi.spyOn(Date, "now").mockReturnValue(Date.now() + 5000);
+    await shellEmit("library-changed", library([folder("/d", { files_failed: 1 })]));
+    await settle();
+    clock.mockRestore();
+    expect(calls.filter((c) => c.cmd === "folder_files").length).toBe(2);
+    expect(q<HTMLInputElement>(tid("unlock-password"))).toBe(input);
+    expect(input.value).toBe("s3cret");
+
+    q<HTMLFormElement>(tid("unlock-form")).requestSubmit();
+    await settle();
+    expect(q(tid("notice-error")).textContent).toContain("not a file of the library");
+    expect(input.value).toBe("");
+    expect(input.isConnected).toBe(true);
+
+    input.value = "s3cret";
+    q<HTMLFormElement>(tid("unlock-form")).requestSubmit();
+    await settle();
+    expect(calls.filter((c) => c.cmd === "unlock_file").at(-1)?.args).toEqual({ path: "/d/pumps.pdf", password: "s3cret" });
+    expect(input.value).toBe("");
+    expect(document.querySelector(tid("unlock-form"))).toBeNull();
+    expect(q(tid("notice-info")).textContent).toContain("pumps.pdf");
   });
 
   it("re-indexes, and removes after a confirming second click", async () => {
@@ -147,7 +193,7 @@ describe("helpers", () => {
     expect(folderCounts(folder("/d", { files_indexed: 1, chunks: 1 }))).toBe("1 indexed · 1 passage");
   });
   it("sorts failed, skipped, indexed", () => {
-    const f = (path: string, status: FileView["status"]): FileView => ({ path, status, reason: null, chunks: 0, pages: null });
+    const f = (path: string, status: FileView["status"]): FileView => ({ path, status, reason: null, chunks: 0, pages: null, needs_password: false });
     expect(sortFiles([f("b", "indexed"), f("a", "indexed"), f("z", "failed")]).map((x) => x.path)).toEqual(["z", "a", "b"]);
   });
 });

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use folio::answer::{AskEvent, AskOptions, Rewrite};
+use folio::store::chats::Role;
 use folio::Library;
 
 use crate::llm_cmd::{load, ModelArgs};
@@ -79,7 +80,14 @@ pub fn chats(library: &Library, show: Option<i64>, json: bool) -> Result<()> {
         } else {
             println!("{}", library.catalog().chat(id)?.title);
             for m in messages {
-                println!("\n{}: {}", if m.role == "user" { "You" } else { "Folio" }, m.content);
+                println!(
+                    "\n{}: {}",
+                    match m.role {
+                        Role::User => "You",
+                        Role::Assistant => "Folio",
+                    },
+                    m.content
+                );
             }
         }
         return Ok(());

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::Result;
-use folio::progress::{FileOutcome, IndexEvent, IndexSummary};
-use folio::units::human_size;
+use folio::index_events::{FileOutcome, IndexEvent, IndexSummary};
+use folio::sizes::human_size;
 use folio::Library;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -106,11 +106,11 @@ fn print_grouped(title: &str, files: &[(PathBuf, String)]) {
 /// `folio extract FILE`: what the indexer would read from one file, in the same isolated worker
 /// and under the same limits, without touching the library. For checking a file that fails or
 /// reads badly.
-pub fn extract(path: &std::path::Path, json: bool) -> Result<()> {
+pub fn extract(path: &std::path::Path, passwords: &[String], json: bool) -> Result<()> {
     use folio::ingest::worker::{ExtractLimits, FileExtractor, Isolation, Reply, WorkerCommand};
     let size = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?.len();
     let mut extractor = FileExtractor::new(Isolation::Process(WorkerCommand::current_exe()?), ExtractLimits::default());
-    let reply = extractor.extract(path, size, None);
+    let reply = extractor.extract(path, size, None, passwords);
     if json {
         crate::output::print_json(&reply);
         return Ok(());

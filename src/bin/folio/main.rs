@@ -49,9 +49,14 @@ enum Command {
         /// Embedder of a new library (multilingual-e5-small or all-minilm-l6-v2)
         #[arg(long)]
         embedder: Option<String>,
+        #[command(flatten)]
+        passwords: PasswordArgs,
     },
     /// Re-index every folder of the library (changed, new and deleted files)
-    Refresh,
+    Refresh {
+        #[command(flatten)]
+        passwords: PasswordArgs,
+    },
     /// Forget a folder and everything indexed from it
     Remove { path: PathBuf },
     /// Search the library
@@ -65,7 +70,11 @@ enum Command {
     /// Folders, files per status, chunks, embedder and index sizes
     Status,
     /// Show the text Folio reads from a file, page by page, and its warnings (nothing is indexed)
-    Extract { path: PathBuf },
+    Extract {
+        path: PathBuf,
+        #[command(flatten)]
+        passwords: PasswordArgs,
+    },
     /// Ask a question about the library: a streamed answer citing file, page and passage
     Ask {
         question: String,
@@ -88,6 +97,15 @@ enum Command {
         /// Where --export writes the chat
         #[arg(long, requires = "export")]
         to: Option<PathBuf>,
+        /// Give this chat the title --title
+        #[arg(long, requires = "title", conflicts_with_all = ["show", "export", "delete"])]
+        rename: Option<i64>,
+        /// The new title of --rename (1 to 200 characters)
+        #[arg(long, requires = "rename")]
+        title: Option<String>,
+        /// Delete this chat and its messages
+        #[arg(long, conflicts_with_all = ["show", "export"])]
+        delete: Option<i64>,
     },
     /// Summarise an indexed document, citing pages
     Summarize {
@@ -208,7 +226,43 @@ fn main() {
     }
     if let Err(e) = run(cli) {
         eprintln!("error: {e:#}");
+        if let Some(remedy) = remedy(&e) {
+            eprintln!("{remedy}");
+        }
         std::process::exit(1);
+    }
+}
+
+/// What a command-line user can do about an engine error (the engine's messages name no face's
+/// means; the window gives its own remedies).
+fn remedy(error: &anyhow::Error) -> Option<String> {
+    let engine = error.chain().find_map(|e| e.downcast_ref::<folio::Error>())?;
+    match engine {
+        folio::Error::LibraryLocked { .. } => Some("or pick another library with --library DIR".into()),
+        folio::Error::EmbedderMismatch { stored, .. } => Some(format!(
+            "leave out --embedder (the library keeps '{stored}'), or build a new library with --library DIR"
+        )),
+        folio::Error::ModelMissing { model, .. } => Some(format!(
+            "run scripts/fetch-models {model} (`folio models list` shows what is installed), or give the path \
+             of a GGUF file; FOLIO_MODELS names another model folder"
+        )),
+        _ => None,
+    }
+}
+
+/// Passwords for password-protected files, from a file (never the command line, which every
+/// user of the machine can read in the process list).
+#[derive(clap::Args)]
+struct PasswordArgs {
+    /// A file of passwords, one per line, tried on password-protected PDFs
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+}
+
+impl PasswordArgs {
+    fn read(&self) -> Result<Vec<String>> {
+        let Some(path) = &self.password_file else { return Ok(Vec::new()) };
+        Ok(folio::library::read_password_file(path)?)
     }
 }
 
@@ -220,12 +274,14 @@ fn open(cli: &Cli, embedder: Option<String>) -> Result<Library> {
 
 fn run(cli: Cli) -> Result<()> {
     match &cli.command {
-        Command::Index { paths, embedder } => {
+        Command::Index { paths, embedder, passwords } => {
             let library = open(&cli, embedder.clone())?;
+            library.add_passwords(passwords.read()?)?;
             index_cmd::index(&library, paths, cli.json)
         }
-        Command::Refresh => {
+        Command::Refresh { passwords } => {
             let library = open(&cli, None)?;
+            library.add_passwords(passwords.read()?)?;
             let folders: Vec<PathBuf> = library.folders()?.into_iter().map(|f| f.path).collect();
             index_cmd::index(&library, &folders, cli.json)
         }
@@ -249,7 +305,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Extract { path } => index_cmd::extract(path, cli.json),
+        Command::Extract { path, passwords } => index_cmd::extract(path, &passwords.read()?, cli.json),
         Command::Status => {
             let library = open(&cli, None)?;
             let status = library.status()?;
@@ -265,8 +321,16 @@ fn run(cli: Cli) -> Result<()> {
         Command::Ask { question, chat, rewrite, model } => {
             ask_cmd::ask(&open(&cli, None)?, model, question, *chat, *rewrite, cli.json)
         }
-        Command::Chats { show, export: Some(id), to: Some(to) } if show.is_none() => {
-            ask_cmd::export_chat(&open(&cli, None)?, *id, to)
+        Command::Chats { export: Some(id), to: Some(to), .. } => ask_cmd::export_chat(&open(&cli, None)?, *id, to),
+        Command::Chats { rename: Some(id), title: Some(title), .. } => {
+            open(&cli, None)?.rename_chat(*id, title)?;
+            eprintln!("chat {id} is now \"{}\"", title.trim());
+            Ok(())
+        }
+        Command::Chats { delete: Some(id), .. } => {
+            open(&cli, None)?.delete_chat(*id)?;
+            eprintln!("deleted chat {id}");
+            Ok(())
         }
         Command::Chats { show, .. } => ask_cmd::chats(&open(&cli, None)?, *show, cli.json),
         Command::Summarize { file, model } => ask_cmd::summarize(&open(&cli, None)?, model, file, cli.json),

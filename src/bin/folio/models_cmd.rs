@@ -3,9 +3,9 @@
 use anyhow::Result;
 use clap::Subcommand;
 use folio::llm::{DeviceChoice, LoadOptions};
-use folio::models::catalog;
+use folio::models::known;
 use folio::models::ladder::{self, Choice};
-use folio::units::human_size;
+use folio::sizes::human_size;
 
 use crate::output::print_json;
 
@@ -24,7 +24,7 @@ pub enum ModelsCommand {
 pub fn run(what: &ModelsCommand, json: bool) -> Result<()> {
     match what {
         ModelsCommand::List => {
-            let models = catalog::catalog();
+            let models = known::all();
             if json {
                 print_json(&models);
             } else {

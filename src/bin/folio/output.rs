@@ -1,7 +1,7 @@
 //! Human-readable rendering of engine results.
 
 use folio::library::{LibraryStatus, SearchHit};
-use folio::units::human_size;
+use folio::sizes::human_size;
 
 pub fn print_json<T: serde::Serialize + ?Sized>(value: &T) {
     use std::io::Write;

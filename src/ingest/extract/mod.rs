@@ -47,8 +47,12 @@ pub enum ExtractError {
     Unreadable(String),
     #[error("damaged or unsupported {format} file: {detail}")]
     Malformed { format: String, detail: String },
-    #[error("encrypted; Folio cannot read password-protected files")]
+    /// Encrypted in a way Folio cannot decrypt (Office, OpenDocument, e-book DRM).
+    #[error("encrypted; Folio cannot read password-protected files of this kind")]
     Encrypted,
+    /// A PDF that opens only with a password, and none of the `tried` passwords given opened it.
+    #[error("{}", password_message(*tried))]
+    PasswordRequired { tried: usize },
     #[error("no text found ({0})")]
     NoText(String),
     /// Pages are images without a text layer; the message says what would read them.
@@ -60,6 +64,14 @@ pub enum ExtractError {
     /// The file exceeds a safety limit (an archive bomb, absurd nesting); says which.
     #[error("refused: {0}")]
     Refused(String),
+}
+
+fn password_message(tried: usize) -> String {
+    match tried {
+        0 => "password-protected: Folio needs its password to read it".into(),
+        1 => "password-protected: the password given does not open it".into(),
+        n => format!("password-protected: none of the {n} passwords given opens it"),
+    }
 }
 
 /// What an extractor gives back: the pages, and notes on what it could not read (shown to the user).
@@ -106,12 +118,38 @@ static EXTRACTORS: &[&dyn Extractor] = &[
 /// 2: Office, e-book, RTF and e-mail formats; PDF fallback reader, repair, OCR and garbage checks.
 /// 3: Word 97–2003, PowerPoint 97–2003 and Outlook messages; password-protected Office files;
 /// PDF form values.
-pub const EXTRACTOR_VERSION: i64 = 3;
+/// 4: PDFs that need a password say so (and are read with one given), where 3 called them encrypted.
+pub const EXTRACTOR_VERSION: i64 = 4;
 
 /// When the extraction under way must be finished: the worker sets it from the time limit its
 /// parent enforces, so that slow extractors (OCR, very long PDFs) stop in time and keep what they
 /// have instead of being killed with nothing. One extraction runs at a time per worker process.
 static DEADLINE: Mutex<Option<Instant>> = Mutex::new(None);
+
+thread_local! {
+    /// Passwords offered to the extraction running on this thread (see `with_passwords`).
+    static PASSWORDS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `read` with `passwords` offered to a password-protected file it opens. Scoped to the
+/// calling thread and cleared afterwards, panic or not, so no other file's extraction sees them
+/// (they are not part of `Extractor::extract` because one format in a dozen uses them).
+pub fn with_passwords<T>(passwords: &[String], read: impl FnOnce() -> T) -> T {
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            PASSWORDS.with(|p| p.borrow_mut().clear());
+        }
+    }
+    PASSWORDS.with(|p| *p.borrow_mut() = passwords.to_vec());
+    let _clear = Clear;
+    read()
+}
+
+/// The passwords offered to the extraction under way on this thread.
+fn offered_passwords() -> Vec<String> {
+    PASSWORDS.with(|p| p.borrow().clone())
+}
 
 /// Starts the clock for one extraction (`None`: no limit, as in-process extraction has).
 pub fn set_time_limit(limit: Option<Duration>) {

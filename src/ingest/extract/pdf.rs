@@ -79,17 +79,15 @@ fn malformed(detail: String) -> ExtractError {
 }
 
 /// Loads the document, rebuilding a damaged cross-reference table when loading fails or finds no
-/// pages; decrypts files that open with an empty password. Returns whether it was rebuilt.
+/// pages; decrypts files that open with an empty password or one offered. Returns whether it was
+/// rebuilt.
 fn open(bytes: &[u8]) -> Result<(Document, bool), ExtractError> {
-    let load = |bytes: &[u8]| match catch_unwind(AssertUnwindSafe(|| Document::load_mem(bytes))) {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(panic) => Err(format!("the PDF reader panicked: {}", panic_message(panic.as_ref()))),
-    };
     let has_pages = |doc: &Document| catch_unwind(AssertUnwindSafe(|| !doc.get_pages().is_empty())).unwrap_or(false);
     let whole = |doc: &Document| catch_unwind(AssertUnwindSafe(|| !lost_page_contents(doc))).unwrap_or(true);
-    let (mut doc, repaired) = match load(bytes) {
-        Ok(doc) if doc.is_encrypted() || (has_pages(&doc) && whole(&doc)) => (doc, false),
-        first => match (pdf_repair::rebuild(bytes).map(|fixed| load(&fixed)), first) {
+    let (doc, repaired) = match load(bytes, None) {
+        Ok(doc) if locked(&doc) => return unlock(bytes, &doc).map(|doc| (doc, false)),
+        Ok(doc) if has_pages(&doc) && whole(&doc) => (doc, false),
+        first => match (pdf_repair::rebuild(bytes).map(|fixed| load(&fixed, None)), first) {
             (Some(Ok(doc)), _) if has_pages(&doc) => (doc, true),
             // Pages whose contents were lost, and a repair that did not help: what loaded is read.
             (_, Ok(doc)) if has_pages(&doc) => (doc, false),
@@ -99,10 +97,45 @@ fn open(bytes: &[u8]) -> Result<(Document, bool), ExtractError> {
             }
         },
     };
-    if doc.is_encrypted() && doc.decrypt("").is_err() {
-        return Err(ExtractError::Encrypted);
-    }
     Ok((doc, repaired))
+}
+
+/// The document, decrypted if it is encrypted and the empty password (which opens files that only
+/// restrict printing or editing) or `password` opens it. A wrong `password` is an error; without
+/// one, a file the empty password does not open loads `locked`.
+fn load(bytes: &[u8], password: Option<&str>) -> Result<Document, String> {
+    let read = || match password {
+        Some(password) => Document::load_mem_with_options(bytes, lopdf::LoadOptions::with_password(password)),
+        None => Document::load_mem(bytes),
+    };
+    match catch_unwind(AssertUnwindSafe(read)) {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(panic) => Err(format!("the PDF reader panicked: {}", panic_message(panic.as_ref()))),
+    }
+}
+
+/// Still encrypted after loading: lopdf decrypts while it loads, and when the password does not
+/// open the file it keeps the trailer's `/Encrypt` and leaves the objects unread.
+fn locked(doc: &Document) -> bool {
+    doc.trailer.get(b"Encrypt").is_ok()
+}
+
+/// Loads a document that the empty password does not open (`locked`, as loaded without one) with
+/// each password offered for it that is its user password. Not its owner password: lopdf derives
+/// the file's key as from a user password, so an owner password would "open" it into nonsense.
+fn unlock(bytes: &[u8], locked: &Document) -> Result<Document, ExtractError> {
+    let passwords = super::offered_passwords();
+    for password in &passwords {
+        if locked.authenticate_user_password(password).is_err() {
+            continue;
+        }
+        if let Ok(doc) = load(bytes, Some(password)) {
+            if !self::locked(&doc) {
+                return Ok(doc);
+            }
+        }
+    }
+    Err(ExtractError::PasswordRequired { tried: passwords.len() })
 }
 
 /// Whether a page's contents name an object the reader could not load as a stream: of a stream

@@ -98,6 +98,12 @@ struct Parser<'b> {
     input: &'b [u8],
     pos: usize,
     out: String,
+    warnings: Vec<String>,
+    /// The current group's state, and those of the groups around it.
+    state: State,
+    stack: Vec<State>,
+    /// Set right after `{`: an immediately following `\*` marks an ignorable destination.
+    group_start: bool,
     /// `\'hh` bytes waiting to be decoded together (multi-byte code pages need the whole run).
     pending: Vec<u8>,
     pending_encoding: &'static Encoding,
@@ -108,11 +114,16 @@ struct Parser<'b> {
     drop: usize,
 }
 
+/// The text of an RTF document and what could not be read of it.
 pub fn parse(input: &[u8]) -> (String, Vec<String>) {
     let mut p = Parser {
         input,
         pos: 0,
         out: String::with_capacity(input.len() / 2),
+        warnings: Vec::new(),
+        state: State { skip: false, uc: 1, encoding: encoding_rs::WINDOWS_1252, in_fonttbl: false },
+        stack: Vec::new(),
+        group_start: false,
         pending: Vec::new(),
         pending_encoding: encoding_rs::WINDOWS_1252,
         default_encoding: encoding_rs::WINDOWS_1252,
@@ -120,130 +131,142 @@ pub fn parse(input: &[u8]) -> (String, Vec<String>) {
         current_font: None,
         drop: 0,
     };
-    let mut warnings = Vec::new();
-    let mut stack: Vec<State> = Vec::new();
-    let mut state = State { skip: false, uc: 1, encoding: encoding_rs::WINDOWS_1252, in_fonttbl: false };
-    // Set right after `{`: an immediately following `\*` marks an ignorable destination.
-    let mut group_start = false;
     while p.pos < p.input.len() {
-        let b = p.input[p.pos];
-        match b {
-            b'{' => {
-                p.flush();
-                if stack.len() >= MAX_DEPTH {
-                    warnings.push(format!("groups nested deeper than {MAX_DEPTH} levels; the rest was not read"));
-                    break;
-                }
-                stack.push(state.clone());
-                p.pos += 1;
-                group_start = true;
-                continue;
-            }
-            b'}' => {
-                p.flush();
-                match stack.pop() {
-                    Some(previous) => state = previous,
-                    None => break,
-                }
-                p.pos += 1;
-            }
+        let keep_going = match p.input[p.pos] {
+            b'{' => p.open_group(),
+            b'}' => p.close_group(),
             b'\\' => {
-                let (word, param) = p.control();
-                let at_group_start = std::mem::take(&mut group_start);
-                match word.as_str() {
-                    "*" if at_group_start => state.skip = true,
-                    "'" => {
-                        let hex = p.input.get(p.pos..p.pos + 2).and_then(|h| std::str::from_utf8(h).ok());
-                        if let Some(byte) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                            p.pos += 2;
-                            if p.drop > 0 {
-                                p.drop -= 1;
-                            } else if !state.skip {
-                                p.push_byte(byte, state.encoding);
-                            }
-                        }
-                    }
-                    "u" => {
-                        if let Some(n) = param {
-                            let code = if n < 0 { n + 65536 } else { n } as u32;
-                            if !state.skip {
-                                p.flush();
-                                p.out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
-                            }
-                            p.drop = state.uc;
-                        }
-                    }
-                    "uc" => state.uc = param.unwrap_or(1).clamp(0, 16) as usize,
-                    "bin" => {
-                        // Raw binary data of the given length follows.
-                        p.pos = p.pos.saturating_add(param.unwrap_or(0).max(0) as usize).min(p.input.len());
-                    }
-                    "ansicpg" => {
-                        if let Some(encoding) = param.and_then(code_page) {
-                            p.default_encoding = encoding;
-                            state.encoding = encoding;
-                        }
-                    }
-                    "fonttbl" => {
-                        state.in_fonttbl = true;
-                        state.skip = true;
-                    }
-                    "f" if state.in_fonttbl => p.current_font = param,
-                    "fcharset" if state.in_fonttbl => {
-                        if let (Some(font), Some(encoding)) = (p.current_font, param.and_then(charset_encoding)) {
-                            p.fonts.push((font, encoding));
-                        }
-                    }
-                    "f" => {
-                        state.encoding = param
-                            .and_then(|f| p.fonts.iter().find(|(n, _)| *n == f).map(|(_, e)| *e))
-                            .unwrap_or(p.default_encoding);
-                    }
-                    "par" | "line" | "sect" | "page" | "row" | "\n" | "\r" => p.text(&state, "\n"),
-                    "tab" | "cell" => p.text(&state, "\t"),
-                    "~" => p.text(&state, "\u{a0}"),
-                    "_" => p.text(&state, "-"),
-                    "emdash" => p.text(&state, "—"),
-                    "endash" => p.text(&state, "–"),
-                    "bullet" => p.text(&state, "•"),
-                    "lquote" => p.text(&state, "‘"),
-                    "rquote" => p.text(&state, "’"),
-                    "ldblquote" => p.text(&state, "“"),
-                    "rdblquote" => p.text(&state, "”"),
-                    "\\" | "{" | "}" => {
-                        let s = word.clone();
-                        p.text(&state, &s);
-                    }
-                    w if at_group_start && SKIPPED.contains(&w) => state.skip = true,
-                    _ => {}
-                }
-                continue;
+                p.control_word();
+                true
             }
-            b'\r' | b'\n' => p.pos += 1,
+            b'\r' | b'\n' => {
+                p.pos += 1;
+                p.group_start = false;
+                true
+            }
             _ => {
-                // A run of plain text up to the next special byte.
-                let end = p.input[p.pos..]
-                    .iter()
-                    .position(|c| matches!(c, b'{' | b'}' | b'\\' | b'\r' | b'\n'))
-                    .map_or(p.input.len(), |n| p.pos + n);
-                let run = &p.input[p.pos..end];
-                p.pos = end;
-                let skip_now = p.drop.min(run.len());
-                p.drop -= skip_now;
-                if !state.skip {
-                    for &byte in &run[skip_now..] {
-                        p.push_byte(byte, state.encoding);
-                    }
-                }
+                p.plain_run();
+                true
             }
+        };
+        if !keep_going {
+            break;
         }
-        group_start = false;
     }
     p.flush();
-    (p.out, warnings)
+    (p.out, p.warnings)
 }
 
 impl Parser<'_> {
+    /// `{`: the new group starts with its parent's state. False when nesting is too deep to go on.
+    fn open_group(&mut self) -> bool {
+        self.flush();
+        if self.stack.len() >= MAX_DEPTH {
+            self.warnings.push(format!("groups nested deeper than {MAX_DEPTH} levels; the rest was not read"));
+            return false;
+        }
+        self.stack.push(self.state.clone());
+        self.pos += 1;
+        self.group_start = true;
+        true
+    }
+
+    /// `}`: back to the parent's state. False at an unmatched brace (the document has ended).
+    fn close_group(&mut self) -> bool {
+        self.flush();
+        self.group_start = false;
+        match self.stack.pop() {
+            Some(previous) => self.state = previous,
+            None => return false,
+        }
+        self.pos += 1;
+        true
+    }
+
+    /// A control word or symbol and what it does to the text or the state.
+    fn control_word(&mut self) {
+        let (word, param) = self.control();
+        let at_group_start = std::mem::take(&mut self.group_start);
+        match word.as_str() {
+            "*" if at_group_start => self.state.skip = true,
+            "'" => self.hex_byte(),
+            "u" => {
+                if let Some(n) = param {
+                    let code = if n < 0 { n + 65536 } else { n } as u32;
+                    if !self.state.skip {
+                        self.flush();
+                        self.out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+                    }
+                    self.drop = self.state.uc;
+                }
+            }
+            "uc" => self.state.uc = param.unwrap_or(1).clamp(0, 16) as usize,
+            "bin" => {
+                // Raw binary data of the given length follows.
+                self.pos = self.pos.saturating_add(param.unwrap_or(0).max(0) as usize).min(self.input.len());
+            }
+            "ansicpg" => {
+                if let Some(encoding) = param.and_then(code_page) {
+                    self.default_encoding = encoding;
+                    self.state.encoding = encoding;
+                }
+            }
+            "fonttbl" => {
+                self.state.in_fonttbl = true;
+                self.state.skip = true;
+            }
+            "f" if self.state.in_fonttbl => self.current_font = param,
+            "fcharset" if self.state.in_fonttbl => {
+                if let (Some(font), Some(encoding)) = (self.current_font, param.and_then(charset_encoding)) {
+                    self.fonts.push((font, encoding));
+                }
+            }
+            "f" => {
+                self.state.encoding = param
+                    .and_then(|f| self.fonts.iter().find(|(n, _)| *n == f).map(|(_, e)| *e))
+                    .unwrap_or(self.default_encoding);
+            }
+            "\\" | "{" | "}" => self.text(&word),
+            w if at_group_start && SKIPPED.contains(&w) => self.state.skip = true,
+            w => {
+                if let Some(text) = symbol(w) {
+                    self.text(text);
+                }
+            }
+        }
+    }
+
+    /// `\'hh`: one byte in the current code page (or a `\uN`'s fallback, dropped).
+    fn hex_byte(&mut self) {
+        let hex = self.input.get(self.pos..self.pos + 2).and_then(|h| std::str::from_utf8(h).ok());
+        if let Some(byte) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            self.pos += 2;
+            if self.drop > 0 {
+                self.drop -= 1;
+            } else if !self.state.skip {
+                self.push_byte(byte, self.state.encoding);
+            }
+        }
+    }
+
+    /// A run of plain text up to the next special byte.
+    fn plain_run(&mut self) {
+        self.group_start = false;
+        let end = self.input[self.pos..]
+            .iter()
+            .position(|c| matches!(c, b'{' | b'}' | b'\\' | b'\r' | b'\n'))
+            .map_or(self.input.len(), |n| self.pos + n);
+        let run = &self.input[self.pos..end];
+        self.pos = end;
+        let skip_now = self.drop.min(run.len());
+        self.drop -= skip_now;
+        if !self.state.skip {
+            for &byte in &run[skip_now..] {
+                self.push_byte(byte, self.state.encoding);
+            }
+        }
+    }
+
     /// Reads a control word or symbol after the backslash at `pos`: (name, numeric parameter).
     fn control(&mut self) -> (String, Option<i32>) {
         self.pos += 1;
@@ -289,12 +312,30 @@ impl Parser<'_> {
         }
     }
 
-    fn text(&mut self, state: &State, text: &str) {
-        if !state.skip {
+    fn text(&mut self, text: &str) {
+        if !self.state.skip {
             self.flush();
             self.out.push_str(text);
         }
     }
+}
+
+/// The text a control symbol or word stands for.
+fn symbol(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "par" | "line" | "sect" | "page" | "row" | "\n" | "\r" => "\n",
+        "tab" | "cell" => "\t",
+        "~" => "\u{a0}",
+        "_" => "-",
+        "emdash" => "—",
+        "endash" => "–",
+        "bullet" => "•",
+        "lquote" => "‘",
+        "rquote" => "’",
+        "ldblquote" => "“",
+        "rdblquote" => "”",
+        _ => return None,
+    })
 }
 
 /// Windows code page number → encoding.

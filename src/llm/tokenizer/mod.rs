@@ -20,12 +20,39 @@ enum Kind {
     Spm,
 }
 
-/// GGUF token types.
-const NORMAL: i32 = 1;
-const UNKNOWN: i32 = 2;
-const CONTROL: i32 = 3;
-const USER_DEFINED: i32 = 4;
-const BYTE: i32 = 6;
+/// A token's attributes (llama.cpp's name), from its GGUF type: flags, not the type itself,
+/// because a token can be user-defined and control at once (llama.cpp ORs CONTROL into the
+/// end-of-generation tokens it recognises by name).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Attrs(u8);
+
+impl Attrs {
+    const UNKNOWN: u8 = 1;
+    const CONTROL: u8 = 2;
+    const USER_DEFINED: u8 = 4;
+    const BYTE: u8 = 8;
+
+    /// GGUF's `tokenizer.ggml.token_type`: 1 normal, 2 unknown, 3 control, 4 user-defined,
+    /// 5 unused, 6 byte.
+    fn from_gguf_type(token_type: i32) -> Attrs {
+        Attrs(match token_type {
+            2 => Self::UNKNOWN,
+            3 => Self::CONTROL,
+            4 => Self::USER_DEFINED,
+            6 => Self::BYTE,
+            _ => 0,
+        })
+    }
+
+    fn has(self, flag: u8) -> bool {
+        self.0 & flag != 0
+    }
+
+    /// Control and unknown tokens are text only when specials are asked for.
+    fn control_like(self) -> bool {
+        self.has(Self::CONTROL) || self.has(Self::UNKNOWN)
+    }
+}
 
 /// Texts llama.cpp treats as end of generation whatever their declared type.
 const EOG_TEXTS: &[&str] = &[
@@ -58,7 +85,7 @@ const FIM_EOG_TEXTS: &[&str] =
 pub struct Tokenizer {
     kind: Kind,
     tokens: Vec<String>,
-    types: Vec<i32>,
+    attrs: Vec<Attrs>,
     scores: Vec<f32>,
     vocab: HashMap<String, u32>,
     merges: Option<bpe::Merges>,
@@ -88,9 +115,9 @@ impl Tokenizer {
             .iter()
             .map(|v| v.to_string().cloned().unwrap_or_default())
             .collect();
-        let types: Vec<i32> = match file.meta("tokenizer.ggml.token_type").and_then(|v| v.to_vec().ok()) {
-            Some(values) => values.iter().map(|v| v.to_i32().unwrap_or(NORMAL)).collect(),
-            None => vec![NORMAL; tokens.len()],
+        let attrs: Vec<Attrs> = match file.meta("tokenizer.ggml.token_type").and_then(|v| v.to_vec().ok()) {
+            Some(values) => values.iter().map(|v| Attrs::from_gguf_type(v.to_i32().unwrap_or(1))).collect(),
+            None => vec![Attrs::default(); tokens.len()],
         };
         let scores: Vec<f32> = match file.meta("tokenizer.ggml.scores").and_then(|v| v.to_vec().ok()) {
             Some(values) => values.iter().map(|v| v.to_f32().unwrap_or(0.0)).collect(),
@@ -119,8 +146,8 @@ impl Tokenizer {
                 )))
             }
         };
-        let mut types = types;
-        types.resize(tokens.len(), NORMAL);
+        let mut attrs = attrs;
+        attrs.resize(tokens.len(), Attrs::default());
         let id = |key: &str| file.meta_u32(key).filter(|&i| (i as usize) < tokens.len());
         let (bos, eos, eot) =
             (id("tokenizer.ggml.bos_token_id"), id("tokenizer.ggml.eos_token_id"), id("tokenizer.ggml.eot_token_id"));
@@ -136,21 +163,18 @@ impl Tokenizer {
         for text in EOG_TEXTS.iter().chain(FIM_EOG_TEXTS) {
             if let Some(&i) = vocab.get(*text) {
                 eog.push(i);
-                if types[i as usize] != CONTROL {
-                    // llama.cpp ORs CONTROL into the attributes; keep the user-defined flag as well.
-                    types[i as usize] = if types[i as usize] == USER_DEFINED { -USER_DEFINED } else { CONTROL };
-                }
+                attrs[i as usize].0 |= Attrs::CONTROL;
             }
         }
         eog.sort_unstable();
         eog.dedup();
 
-        let mut specials: Vec<(String, u32, bool)> = types
+        let mut specials: Vec<(String, u32, bool)> = attrs
             .iter()
             .enumerate()
-            .filter_map(|(i, &t)| {
-                let control_like = matches!(t, CONTROL | UNKNOWN) || t == -USER_DEFINED;
-                (control_like || t == USER_DEFINED).then(|| (tokens[i].clone(), i as u32, control_like))
+            .filter_map(|(i, &a)| {
+                let control_like = a.control_like();
+                (control_like || a.has(Attrs::USER_DEFINED)).then(|| (tokens[i].clone(), i as u32, control_like))
             })
             .filter(|(text, _, _)| !text.is_empty())
             .collect();
@@ -165,7 +189,7 @@ impl Tokenizer {
         Ok(Tokenizer {
             kind,
             tokens,
-            types,
+            attrs,
             scores,
             vocab,
             merges,
@@ -310,20 +334,22 @@ impl Tokenizer {
     /// The bytes a token stands for. Control tokens give nothing unless `special`.
     pub fn piece_bytes(&self, id: u32, special: bool) -> Vec<u8> {
         let Some(text) = self.tokens.get(id as usize) else { return Vec::new() };
-        match self.types[id as usize] {
-            CONTROL | UNKNOWN | -4 => {
-                if special {
-                    text.as_bytes().to_vec()
-                } else {
-                    Vec::new()
-                }
+        let attrs = self.attrs[id as usize];
+        if attrs.control_like() {
+            if special {
+                text.as_bytes().to_vec()
+            } else {
+                Vec::new()
             }
-            USER_DEFINED => text.as_bytes().to_vec(),
-            BYTE => parse_byte_token(text).map(|b| vec![b]).unwrap_or_default(),
-            _ => match self.kind {
+        } else if attrs.has(Attrs::USER_DEFINED) {
+            text.as_bytes().to_vec()
+        } else if attrs.has(Attrs::BYTE) {
+            parse_byte_token(text).map(|b| vec![b]).unwrap_or_default()
+        } else {
+            match self.kind {
                 Kind::Bpe(_) => text.chars().filter_map(|c| self.byte_decoder.get(&c).copied()).collect(),
                 Kind::Spm => text.replace('▁', " ").into_bytes(),
-            },
+            }
         }
     }
 

@@ -1,11 +1,11 @@
-//! The model catalog shipped in `assets/models.json`, and what of it is installed.
+//! The models Folio knows, shipped in `assets/models.json` (where each comes from, its size and hash), and which of them are installed.
 
 use serde::{Deserialize, Serialize};
 
 use super::models_dir;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
-pub struct CatalogModel {
+pub struct KnownModel {
     pub id: String,
     pub name: String,
     pub kind: String,
@@ -34,10 +34,10 @@ pub struct CatalogModel {
 
 #[derive(Deserialize)]
 struct CatalogFile {
-    models: Vec<CatalogModel>,
+    models: Vec<KnownModel>,
 }
 
-pub fn catalog() -> Vec<CatalogModel> {
+pub fn all() -> Vec<KnownModel> {
     let file: CatalogFile =
         serde_json::from_str(include_str!("../../assets/models.json")).expect("the shipped catalog parses");
     let dir = models_dir();
@@ -53,7 +53,7 @@ pub fn catalog() -> Vec<CatalogModel> {
 
 /// GGUF files in the model directory that the catalog does not list (imported by the user).
 pub fn imported() -> Vec<String> {
-    let known: Vec<String> = catalog().into_iter().map(|m| m.id).collect();
+    let known: Vec<String> = all().into_iter().map(|m| m.id).collect();
     let mut ids: Vec<String> = std::fs::read_dir(models_dir())
         .into_iter()
         .flatten()
@@ -70,8 +70,7 @@ pub fn imported() -> Vec<String> {
 
 /// Installed decoders: catalog ones and imported ones.
 pub fn installed_decoders() -> Vec<String> {
-    let mut ids: Vec<String> =
-        catalog().into_iter().filter(|m| m.kind == "decoder" && m.installed).map(|m| m.id).collect();
+    let mut ids: Vec<String> = all().into_iter().filter(|m| m.kind == "decoder" && m.installed).map(|m| m.id).collect();
     ids.extend(imported());
     ids
 }
