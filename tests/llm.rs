@@ -293,3 +293,21 @@ fn answer_openings_are_kept_with_a_real_chat_template() {
     let again = folio::answer::prepare(&mut model, &folio::answer::AskOptions::default()).unwrap();
     assert_eq!((again, model.kept_openings()), (tokens, 2));
 }
+
+/// Without `--model`, the command line answers with the model the window's settings name: the
+/// engine decides which model runs (`models::startup`), the faces only pass on what they were told.
+#[test]
+fn the_command_line_uses_the_settings_model_when_none_is_named() {
+    real_model("smollm2-135m-instruct");
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("settings.toml");
+    std::fs::write(&settings, "model = \"smollm2-135m-instruct\"\n").unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_folio"))
+        .env("FOLIO_CONFIG", &settings)
+        .args(["generate", "--greedy", "--max-tokens", "4", "Hello"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("[model smollm2-135m-instruct]"), "{stderr}");
+}

@@ -11,9 +11,10 @@ use folio::llm::{resolve_model, DeviceChoice, GenerateOptions, LoadOptions, Loca
 
 #[derive(Args, Clone)]
 pub struct ModelArgs {
-    /// Model id (see scripts/fetch-models --list) or path to a GGUF file
-    #[arg(long, default_value = "qwen2.5-0.5b-instruct")]
-    pub model: String,
+    /// Model id (see `folio models list`) or path to a GGUF file. Without it: the model the
+    /// window answers with (its settings), else the one this machine runs best
+    #[arg(long)]
+    pub model: Option<String>,
     /// auto, cpu, cuda or metal
     #[arg(long, default_value = "auto")]
     pub device: DeviceChoice,
@@ -63,9 +64,21 @@ impl SamplingArgs {
 }
 
 pub fn load(args: &ModelArgs) -> Result<LocalModel> {
-    let path = resolve_model(&args.model)?;
-    LocalModel::load(&path, &LoadOptions { device: args.device, context: args.context })
-        .with_context(|| format!("loading {}", path.display()))
+    let options = LoadOptions { device: args.device, context: args.context };
+    if let Some(model) = &args.model {
+        let path = resolve_model(model)?;
+        return LocalModel::load(&path, &options).with_context(|| format!("loading {}", path.display()));
+    }
+    // The engine's choice, as the window makes it: the settings' model, or the best installed one.
+    let (settings, _) = folio::settings::Settings::load_or_recover();
+    let Some(loaded) = folio::models::startup::load_for_answering(settings.model.as_deref(), &options)? else {
+        anyhow::bail!("no answering model is installed: run scripts/fetch-models, or give --model FILE.gguf");
+    };
+    if let Some(problem) = &loaded.problem {
+        eprintln!("{problem}");
+    }
+    eprintln!("[model {}{}]", loaded.id, loaded.reason.map(|r| format!(": {r}")).unwrap_or_default());
+    Ok(loaded.model)
 }
 
 /// Ctrl-C sets the flag instead of ending the program while an answer streams.
