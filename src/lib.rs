@@ -2,6 +2,7 @@
 //! Knows nothing about windows; everything a user can do, the CLI can do.
 
 pub mod answer;
+pub mod api;
 pub mod calendar;
 pub mod embed;
 pub mod error;

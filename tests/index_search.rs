@@ -272,3 +272,47 @@ fn the_scale_benchmark_builds_a_library_it_can_search() {
     // A folder that already holds a library is refused, not mixed into.
     assert!(folio::library::scale::build(&dir, options(MINILM), 10, &sample, 1).is_err());
 }
+
+/// Asking within a folder or a document filters both indexes before ranking: a small folder
+/// inside the library gets its own best passages, a sibling whose name merely begins the same is
+/// not part of it, and a path the library does not hold is an error.
+#[test]
+fn a_search_within_a_folder_ranks_that_folder_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let big = tmp.path().join("plant");
+    let small = tmp.path().join("garden");
+    let sibling = tmp.path().join("garden-shed");
+    for dir in [&big, &small, &sibling] {
+        std::fs::create_dir(dir).unwrap();
+    }
+    for i in 0..6 {
+        std::fs::write(
+            big.join(format!("pump-{i}.md")),
+            format!(
+                "# Pump maintenance {i}\n\nThe coolant pump maintenance schedule: inspect pump {i} seals monthly.\n"
+            ),
+        )
+        .unwrap();
+    }
+    std::fs::write(small.join("beds.md"), "# Beds\n\nTomatoes grow in the south bed.\n").unwrap();
+    std::fs::write(small.join("water.md"), "# Watering\n\nThe garden water pump is checked before summer.\n").unwrap();
+    std::fs::write(sibling.join("tools.md"), "# Tools\n\nThe shed holds a spare pump for the pond.\n").unwrap();
+    let library = open(&tmp.path().join("lib"), MINILM);
+    index(&library, &[&big, &small, &sibling]);
+
+    let query = "pump maintenance schedule";
+    let everywhere = library.search(query, SearchMode::Hybrid, 3).unwrap();
+    assert!(everywhere.iter().all(|h| h.path.starts_with(&big)), "the big folder outranks the rest");
+
+    let scope = library.scope(std::slice::from_ref(&small)).unwrap();
+    for mode in [SearchMode::Hybrid, SearchMode::Bm25, SearchMode::Dense] {
+        let hits = library.search_in(query, mode, 3, Some(&scope)).unwrap();
+        assert!(!hits.is_empty() && hits.iter().all(|h| h.path.starts_with(&small)), "{mode:?}: {hits:?}");
+        assert_eq!(file_name(&hits[0].path), "water.md", "{mode:?}");
+    }
+    let one_file = library.scope(&[small.join("beds.md")]).unwrap();
+    let hits = library.search_in(query, SearchMode::Hybrid, 3, Some(&one_file)).unwrap();
+    assert!(hits.iter().all(|h| file_name(&h.path) == "beds.md"), "{hits:?}");
+    assert!(library.scope(&[tmp.path().join("nowhere")]).is_err());
+    assert!(library.scope(&[std::path::PathBuf::from("garden")]).is_err(), "a relative path");
+}

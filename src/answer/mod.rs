@@ -62,6 +62,8 @@ pub struct AskOptions {
     pub prompt: Option<PromptStyle>,
     /// Which language the answer is written in.
     pub answer_in: AnswerIn,
+    /// Answer from these folders and documents only (absolute paths); empty: the whole library.
+    pub within: Vec<PathBuf>,
 }
 
 impl Default for AskOptions {
@@ -78,6 +80,7 @@ impl Default for AskOptions {
             sampling: SamplingOptions { repeat_penalty: 1.05, ..SamplingOptions::greedy() },
             prompt: None,
             answer_in: AnswerIn::default(),
+            within: Vec::new(),
         }
     }
 }
@@ -292,7 +295,8 @@ impl Library {
         let query = rewrite::standalone_query(Some(model), &history, question, options.rewrite)?;
         events(AskEvent::Query(query.clone()));
 
-        let mut ranked = self.retrieve(&query, SearchMode::Hybrid, options.retrieve_k)?;
+        let scope = if options.within.is_empty() { None } else { Some(self.scope(&options.within)?) };
+        let mut ranked = self.retrieve_in(&query, SearchMode::Hybrid, options.retrieve_k, scope.as_ref())?;
         if !cited.is_empty() {
             let chunks = self.catalog().chunks(&ranked.iter().map(|r| r.chunk_id).collect::<Vec<_>>())?;
             favour_files(&mut ranked, &chunks, &cited);

@@ -8,8 +8,10 @@ mod indexer;
 mod passwords;
 mod reuse;
 pub mod scale;
+mod scope;
 
 pub use passwords::read_password_file;
+pub use scope::Scope;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -312,15 +314,21 @@ impl Library {
 
     /// The `k` best chunk ids for a query, with their scores and per-retriever ranks.
     pub fn retrieve(&self, query: &str, mode: SearchMode, k: usize) -> Result<Vec<Ranked>> {
+        self.retrieve_in(query, mode, k, None)
+    }
+
+    /// `retrieve` among the passages of `scope` only (`Library::scope`).
+    pub fn retrieve_in(&self, query: &str, mode: SearchMode, k: usize, scope: Option<&Scope>) -> Result<Vec<Ranked>> {
         // Fusion looks deeper than `k` into each list: a chunk ranked 30th by both retrievers
         // deserves a place in the top 10.
         let depth = (k * 3).max(50);
-        let bm25 = if mode == SearchMode::Dense { Vec::new() } else { self.keyword.search(query, depth)? };
+        let within = scope.map(|s| &s.chunks);
+        let bm25 = if mode == SearchMode::Dense { Vec::new() } else { self.keyword.search(query, depth, within)? };
         let dense = if mode == SearchMode::Bm25 {
             Vec::new()
         } else {
             let q = self.embedder.embed_query(query)?;
-            self.dense_search(&q, depth)
+            self.dense_search_in(&q, depth, scope)?
         };
         let mut ranked = match mode {
             SearchMode::Bm25 => single(&bm25, mode),
@@ -339,12 +347,17 @@ impl Library {
     /// Nearest chunks to an embedded query.
     pub fn dense_search(&self, query: &[f32], k: usize) -> Vec<(i64, f32)> {
         let vectors = self.vectors.read().unwrap_or_else(|p| p.into_inner());
-        vectors.search(query, k, search_beam(k, vectors.points()))
+        vectors.search(query, k, search_beam(k, vectors.points()), None)
     }
 
     /// The `k` best passages for a query.
     pub fn search(&self, query: &str, mode: SearchMode, k: usize) -> Result<Vec<SearchHit>> {
-        let ranked = self.retrieve(query, mode, k)?;
+        self.search_in(query, mode, k, None)
+    }
+
+    /// `search` among the passages of `scope` only.
+    pub fn search_in(&self, query: &str, mode: SearchMode, k: usize, scope: Option<&Scope>) -> Result<Vec<SearchHit>> {
+        let ranked = self.retrieve_in(query, mode, k, scope)?;
         self.hits(&ranked)
     }
 

@@ -598,6 +598,23 @@ impl Catalog {
     }
 
     /// Vectors of the chunks with these ids.
+    /// The chunk ids of the file at `path`, or of every file under it when it is a folder.
+    pub fn chunk_ids_under(&self, path: &Path) -> Result<Vec<i64>> {
+        let exact = path_text(path);
+        // Under the folder: paths that begin with it and a separator (compared as text, case and
+        // all: LIKE would ignore case and take `_` and `%` as wildcards).
+        let folder = if exact.ends_with('/') { exact.clone() } else { format!("{exact}/") };
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT chunks.id FROM chunks JOIN files ON files.id = chunks.file_id
+                 WHERE files.path = ?1 OR substr(files.path, 1, length(?2)) = ?2 ORDER BY chunks.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let ids = stmt.query_map(params![exact, folder], |r| r.get(0)).and_then(|rows| rows.collect());
+        ids.map_err(|e| self.err(e))
+    }
+
     pub fn vectors(&self, ids: &[i64]) -> Result<Vec<(i64, Vec<f32>)>> {
         let conn = self.read();
         let mut stmt = conn.prepare_cached("SELECT vector FROM chunks WHERE id = ?1").map_err(|e| self.err(e))?;

@@ -2,11 +2,12 @@
 //! commit carries the catalog sequence number it has caught up to, so that an index left behind by a
 //! crash is brought up to date by replaying the catalog from that number.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
@@ -93,9 +94,10 @@ impl KeywordIndex {
         Ok(())
     }
 
-    /// BM25 top `k` chunk ids for a free-text query. The query is analysed like the documents and
-    /// its words are OR-ed, so no user input can be a syntax error.
-    pub fn search(&self, query: &str, k: usize) -> Result<Vec<(i64, f32)>> {
+    /// BM25 top `k` chunk ids for a free-text query, among `within` when given (filtered in the
+    /// query, before ranking). The query is analysed like the documents and its words are OR-ed,
+    /// so no user input can be a syntax error.
+    pub fn search(&self, query: &str, k: usize, within: Option<&HashSet<i64>>) -> Result<Vec<(i64, f32)>> {
         let mut words = terms(query);
         words.sort();
         words.dedup();
@@ -109,7 +111,14 @@ impl KeywordIndex {
                 (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>)
             })
             .collect();
-        let query = BooleanQuery::new(clauses);
+        let mut query = BooleanQuery::new(clauses);
+        if let Some(within) = within {
+            let allowed = TermSetQuery::new(within.iter().map(|&id| Term::from_field_u64(self.chunk_id, id as u64)));
+            query = BooleanQuery::new(vec![
+                (Occur::Must, Box::new(query) as Box<dyn Query>),
+                (Occur::Must, Box::new(allowed) as Box<dyn Query>),
+            ]);
+        }
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(k).order_by_score())?;
         let mut hits = Vec::with_capacity(top.len());

@@ -176,17 +176,21 @@ impl VectorIndex {
         self.tombstones.len() > 1000 && self.tombstones.len() * 4 > self.points
     }
 
-    /// Top `k` live chunks by cosine similarity.
-    pub fn search(&self, query: &[f32], k: usize, ef: usize) -> Vec<(i64, f32)> {
+    /// Top `k` live chunks by cosine similarity, among `within` when given (the graph search
+    /// skips every other point).
+    pub fn search(&self, query: &[f32], k: usize, ef: usize, within: Option<&HashSet<i64>>) -> Vec<(i64, f32)> {
         if self.points == 0 || k == 0 || query.len() != self.dims {
             return Vec::new();
         }
         let tombstones = &self.tombstones;
-        let live = |id: &usize| !tombstones.contains(&(*id as i64));
-        let found = if tombstones.is_empty() {
+        let allowed = |id: &usize| {
+            let id = *id as i64;
+            !tombstones.contains(&id) && within.is_none_or(|w| w.contains(&id))
+        };
+        let found = if tombstones.is_empty() && within.is_none() {
             self.graph.search(query, k, ef.max(k))
         } else {
-            self.graph.search_filter(query, k, ef.max(k), Some(&live))
+            self.graph.search_filter(query, k, ef.max(k), Some(&allowed))
         };
         found.into_iter().map(|n| (n.d_id as i64, 1.0 - n.distance)).collect()
     }
@@ -278,11 +282,11 @@ mod tests {
         index.set_applied_seq(1);
         index.save().unwrap();
         let queries = unit_vectors(20, dims, 2);
-        let before: Vec<Vec<(i64, f32)>> = queries.iter().map(|q| index.search(q, 5, 100)).collect();
+        let before: Vec<Vec<(i64, f32)>> = queries.iter().map(|q| index.search(q, 5, 100, None)).collect();
 
         let mut mapped = VectorIndex::load_mapping_beyond(tmp.path(), 100).unwrap().expect("the save loads");
         assert_eq!(mapped.points(), 600);
-        let after: Vec<Vec<(i64, f32)>> = queries.iter().map(|q| mapped.search(q, 5, 100)).collect();
+        let after: Vec<Vec<(i64, f32)>> = queries.iter().map(|q| mapped.search(q, 5, 100, None)).collect();
         assert_eq!(before, after);
 
         let more = unit_vectors(100, dims, 3);
@@ -299,8 +303,24 @@ mod tests {
             .iter()
             .chain(&more)
             .zip(ids)
-            .filter(|(v, id)| reloaded.search(v, 1, 100).first().map(|hit| hit.0) == Some(*id))
+            .filter(|(v, id)| reloaded.search(v, 1, 100, None).first().map(|hit| hit.0) == Some(*id))
             .count();
         assert!(found >= 690, "{found} of 700 vectors found themselves");
+    }
+
+    #[test]
+    fn a_search_within_returns_only_allowed_points_and_the_best_of_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dims = 32;
+        let vectors = unit_vectors(600, dims, 3);
+        let mut index = VectorIndex::empty(tmp.path(), dims, 600);
+        let items: Vec<(i64, &[f32])> = vectors.iter().enumerate().map(|(i, v)| (i as i64, v.as_slice())).collect();
+        index.insert(&items).unwrap();
+        // Every fifth point; the query is one of them, so it must come first.
+        let within: HashSet<i64> = (0..600).step_by(5).collect();
+        let found = index.search(&vectors[35], 10, 200, Some(&within));
+        assert_eq!(found.len(), 10);
+        assert!(found.iter().all(|(id, _)| within.contains(id)), "{found:?}");
+        assert_eq!(found[0].0, 35);
     }
 }

@@ -17,11 +17,16 @@ pub fn ask(
     question: &str,
     chat: Option<i64>,
     rewrite: Rewrite,
+    within: Vec<std::path::PathBuf>,
     json: bool,
 ) -> Result<()> {
+    // A scope that holds nothing is refused before the model loads.
+    if !within.is_empty() {
+        library.scope(&within)?;
+    }
     let mut model = load(model_args)?;
     let cancel = crate::llm_cmd::cancel_on_ctrl_c();
-    let options = AskOptions { chat_id: chat, rewrite, ..AskOptions::default() };
+    let options = AskOptions { chat_id: chat, rewrite, within, ..AskOptions::default() };
     let mut out = std::io::stdout();
     let answer = library.ask(&mut model, question, &options, &cancel, &mut |event| {
         if json {

@@ -64,10 +64,16 @@ impl SamplingArgs {
 }
 
 pub fn load(args: &ModelArgs) -> Result<LocalModel> {
-    let options = LoadOptions { device: args.device, context: args.context };
+    Ok(load_with_id(args)?.1)
+}
+
+/// The model and the id it goes by: the one given, or the engine's choice.
+pub fn load_with_id(args: &ModelArgs) -> Result<(String, LocalModel)> {
+    let options = args.load_options();
     if let Some(model) = &args.model {
         let path = resolve_model(model)?;
-        return LocalModel::load(&path, &options).with_context(|| format!("loading {}", path.display()));
+        let loaded = LocalModel::load(&path, &options).with_context(|| format!("loading {}", path.display()))?;
+        return Ok((model.clone(), loaded));
     }
     // The engine's choice, as the window makes it: the settings' model, or the best installed one.
     let (settings, _) = folio::settings::Settings::load_or_recover();
@@ -78,7 +84,13 @@ pub fn load(args: &ModelArgs) -> Result<LocalModel> {
         eprintln!("{problem}");
     }
     eprintln!("[model {}{}]", loaded.id, loaded.reason.map(|r| format!(": {r}")).unwrap_or_default());
-    Ok(loaded.model)
+    Ok((loaded.id, loaded.model))
+}
+
+impl ModelArgs {
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions { device: self.device, context: self.context }
+    }
 }
 
 /// Ctrl-C sets the flag instead of ending the program while an answer streams.

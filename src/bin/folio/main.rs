@@ -7,6 +7,7 @@ mod llm_cmd;
 mod models_cmd;
 mod output;
 mod scale_cmd;
+mod serve_cmd;
 
 use std::path::PathBuf;
 
@@ -66,6 +67,19 @@ enum Command {
         mode: SearchMode,
         #[arg(short, default_value_t = 10)]
         k: usize,
+        /// Search only these folders or documents of the library (repeatable)
+        #[arg(long = "in", value_name = "PATH")]
+        within: Vec<PathBuf>,
+    },
+    /// Serve the library to other programs: an OpenAI-compatible API and MCP over HTTP
+    Serve {
+        #[command(flatten)]
+        args: serve_cmd::ServeArgs,
+    },
+    /// Serve the library over the Model Context Protocol on stdin and stdout (for agents)
+    Mcp {
+        #[command(flatten)]
+        model: llm_cmd::ModelArgs,
     },
     /// Folders, files per status, chunks, embedder and index sizes
     Status,
@@ -84,6 +98,9 @@ enum Command {
         /// How a follow-up becomes a search query: none, heuristic or model
         #[arg(long, default_value = "heuristic")]
         rewrite: folio::answer::Rewrite,
+        /// Answer from these folders or documents of the library only (repeatable)
+        #[arg(long = "in", value_name = "PATH")]
+        within: Vec<PathBuf>,
         #[command(flatten)]
         model: llm_cmd::ModelArgs,
     },
@@ -266,6 +283,11 @@ impl PasswordArgs {
     }
 }
 
+/// Paths as given on the command line, made absolute against the working folder.
+fn absolute_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    paths.iter().map(|p| std::path::absolute(p).with_context(|| format!("cannot resolve {}", p.display()))).collect()
+}
+
 fn open(cli: &Cli, embedder: Option<String>) -> Result<Library> {
     let dir = cli.library.clone().unwrap_or_else(default_library_dir);
     let options = LibraryOptions { embedder, encoder: cli.encoder, ..LibraryOptions::default() };
@@ -295,9 +317,10 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Search { query, mode, k } => {
+        Command::Search { query, mode, k, within } => {
             let library = open(&cli, None)?;
-            let hits = library.search(query, *mode, *k)?;
+            let scope = if within.is_empty() { None } else { Some(library.scope(&absolute_paths(within)?)?) };
+            let hits = library.search_in(query, *mode, *k, scope.as_ref())?;
             if cli.json {
                 output::print_json(&hits);
             } else {
@@ -306,6 +329,8 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Extract { path, passwords } => index_cmd::extract(path, &passwords.read()?, cli.json),
+        Command::Serve { args } => serve_cmd::serve(open(&cli, None)?, args, cli.json),
+        Command::Mcp { model } => serve_cmd::mcp_stdio(open(&cli, None)?, model),
         Command::Status => {
             let library = open(&cli, None)?;
             let status = library.status()?;
@@ -318,8 +343,9 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Eval { what } => eval_cmd::run(what, cli.json, cli.encoder),
         Command::Models { what } => models_cmd::run(what, cli.json),
-        Command::Ask { question, chat, rewrite, model } => {
-            ask_cmd::ask(&open(&cli, None)?, model, question, *chat, *rewrite, cli.json)
+        Command::Ask { question, chat, rewrite, within, model } => {
+            let within = absolute_paths(within)?;
+            ask_cmd::ask(&open(&cli, None)?, model, question, *chat, *rewrite, within, cli.json)
         }
         Command::Chats { export: Some(id), to: Some(to), .. } => ask_cmd::export_chat(&open(&cli, None)?, *id, to),
         Command::Chats { rename: Some(id), title: Some(title), .. } => {
