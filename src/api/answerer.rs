@@ -1,7 +1,8 @@
 //! The one thread that owns the answering model. A local model answers one request at a time, so
 //! requests wait in a short queue and a full queue is refused at once (the HTTP face answers 429
 //! with `Retry-After`) instead of piling up memory and waiting clients. A request names the model
-//! it wants; the thread loads another installed one when asked, keeping one in memory.
+//! it wants; the thread loads another installed one when asked (by id, never a path a request
+//! names), keeping one in memory.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +13,7 @@ use tokio::sync::mpsc;
 use crate::answer::{AskEvent, AskOptions, Citation};
 use crate::error::{panic_message, Error, Result};
 use crate::library::Library;
-use crate::llm::{resolve_model, GenerateOptions, LoadOptions, LocalModel, Message, StopReason};
+use crate::llm::{GenerateOptions, LoadOptions, LocalModel, Message, StopReason};
 
 /// What a request asks of the model.
 pub enum Task {
@@ -100,7 +101,9 @@ fn serve_one(
     job: &Job,
 ) -> std::result::Result<Finished, String> {
     if let Some(wanted) = job.model.as_deref().filter(|m| *m != current.0) {
-        let model = resolve_model(wanted).and_then(|path| LocalModel::load(&path, load)).map_err(|e| e.to_string())?;
+        // Only an installed model's id: a request cannot make the server open any file it names.
+        let path = crate::models::installed_model_file(wanted).map_err(|e| e.to_string())?;
+        let model = LocalModel::load(&path, load).map_err(|e| e.to_string())?;
         *current = (wanted.to_string(), model);
     }
     let (id, model) = (current.0.clone(), &mut current.1);

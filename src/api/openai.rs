@@ -196,6 +196,11 @@ pub async fn chat_completions(State(shared): State<Arc<Shared>>, body: axum::bod
         Ok(task) => task,
         Err(message) => return invalid(message),
     };
+    if let Some(model) = request.model.as_deref().filter(|m| *m != shared.answerer.loaded()) {
+        if let Err(e) = crate::models::installed_model_file(model) {
+            return error(StatusCode::NOT_FOUND, "invalid_request_error", e.to_string());
+        }
+    }
     let (updates, receiver) = mpsc::channel(256);
     let cancel = Arc::new(AtomicBool::new(false));
     let job = Job { model: request.model.clone(), task, updates, cancel: cancel.clone() };
