@@ -1,6 +1,7 @@
 //! Loading the answering model and answering questions, off the window's thread.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -69,7 +70,7 @@ fn prepare_answers(shell: &Shell) {
 }
 
 /// Answers in the background; every step goes to the window as an `answer` event.
-pub fn ask(app: &AppHandle, shell: &Arc<Shell>, question: String, chat_id: Option<i64>) -> u64 {
+pub fn ask(app: &AppHandle, shell: &Arc<Shell>, question: String, chat_id: Option<i64>, within: Vec<PathBuf>) -> u64 {
     let request_id = shell.next_request.fetch_add(1, Ordering::SeqCst) + 1;
     let cancel = Arc::new(AtomicBool::new(false));
     lock(&shell.answers).insert(request_id, cancel.clone());
@@ -84,7 +85,7 @@ pub fn ask(app: &AppHandle, shell: &Arc<Shell>, question: String, chat_id: Optio
         } else {
             AskOptions::default().sampling
         };
-        let options = AskOptions { chat_id, sampling, ..AskOptions::default() };
+        let options = AskOptions { chat_id, sampling, within, ..AskOptions::default() };
         let mut slot = lock(&shell.model);
         // A panic inside the model (a decoder bug, a corner of a tokenizer) must not leave the
         // lock poisoned and every later question failing: the answer ends with an error, the

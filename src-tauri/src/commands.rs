@@ -144,13 +144,24 @@ pub fn folder_files(shell: State<'_, Arc<Shell>>, path: String) -> Res<Vec<FileV
 }
 
 #[tauri::command]
-pub fn ask(app: AppHandle, shell: State<'_, Arc<Shell>>, question: String, chat_id: Option<i64>) -> Res<u64> {
+pub fn ask(
+    app: AppHandle,
+    shell: State<'_, Arc<Shell>>,
+    question: String,
+    chat_id: Option<i64>,
+    within: Option<Vec<String>>,
+) -> Res<u64> {
     // Refused here too, so a question the engine will not take never starts a request.
     let question = checked_question(&question).map_err(err)?.to_string();
     if let Some(id) = chat_id {
         shell.library.catalog().chat(id).map_err(err)?;
     }
-    Ok(answering::ask(&app, &shell, question, chat_id))
+    // Folders or documents the question is limited to: refused here when they hold nothing.
+    let within: Vec<PathBuf> = within.unwrap_or_default().into_iter().map(PathBuf::from).collect();
+    if !within.is_empty() {
+        shell.library.scope(&within).map_err(err)?;
+    }
+    Ok(answering::ask(&app, &shell, question, chat_id, within))
 }
 
 #[tauri::command]

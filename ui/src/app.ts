@@ -164,6 +164,19 @@ export class App {
     return this.attempt(this.commands.folderFiles(path));
   }
 
+  /** Limits the next questions to `path` (a folder or a document of the library), beside any
+   * already chosen. */
+  askWithin(path: string): void {
+    const scope = this.store.get().scope;
+    if (!scope.includes(path)) this.store.set({ scope: [...scope, path] });
+    document.getElementById("question")?.focus();
+  }
+
+  /** Lifts the limit to `path`. */
+  leaveScope(path: string): void {
+    this.store.set({ scope: this.store.get().scope.filter((p) => p !== path) });
+  }
+
   /** Hands a typed password to the engine, which reads the file with it in its folder's next
    * run. Returns whether the engine took it (the file's status then says whether it opened). */
   async unlockFile(path: string, password: string): Promise<boolean> {

@@ -6,7 +6,7 @@ import { AnswerRouter, isFinished, type LiveAnswer } from "./answerStream";
 import { AnswerView } from "./answerView";
 import type { CitationUi } from "./citations";
 import { errorText, type ChatMessage } from "./ipc";
-import { exportFileName } from "./format";
+import { basename, exportFileName } from "./format";
 import { frameThrottle, h, replaceChildren } from "./dom";
 import { composerAction } from "./keyboard";
 import { canAsk, hasInstalledDecoder, type UiState } from "./state";
@@ -24,6 +24,8 @@ export class ChatPanel {
   private readonly send: HTMLButtonElement;
   private readonly stopBtn: HTMLButtonElement;
   private readonly hint: HTMLElement;
+  /** "in: …" chips: what the next questions are limited to. */
+  private readonly scopeChips: HTMLElement;
   private readonly modelBanner: HTMLElement;
   private readonly empty: HTMLElement;
   private liveView: AnswerView | null = null;
@@ -51,10 +53,12 @@ export class ChatPanel {
     this.send = h("button", { type: "submit", id: "send", class: "primary", "data-testid": "send" }, "Send");
     this.stopBtn = h("button", { type: "button", id: "stop", class: "danger", "data-testid": "stop", hidden: true }, "Stop");
     this.hint = h("p", { id: "composer-hint", class: "hint" }, "Enter sends · Shift+Enter new line · Esc stops");
+    this.scopeChips = h("div", { class: "scope-chips", "data-testid": "scope-chips", "aria-label": "Questions are limited to", hidden: true });
     const form = h(
       "form",
       { id: "composer", class: "composer", "aria-label": "Ask a question" },
       h("label", { for: "question", class: "visually-hidden" }, "Question"),
+      this.scopeChips,
       this.question,
       h("div", { class: "composer-actions" }, this.hint, this.stopBtn, this.send),
     );
@@ -99,6 +103,7 @@ export class ChatPanel {
   }
 
   private update(s: UiState, prev: UiState | null): void {
+    if (!prev || s.scope !== prev.scope) this.renderScope(s.scope);
     this.send.disabled = !canAsk(s);
     this.stopBtn.hidden = !s.generating;
     // The log is a live region: while tokens stream it is busy, so screen readers announce the
@@ -115,6 +120,18 @@ export class ChatPanel {
         ? "Install a model to ask questions."
         : "Enter sends · Shift+Enter new line · Esc stops";
     }
+  }
+
+  private renderScope(scope: string[]): void {
+    this.scopeChips.hidden = scope.length === 0;
+    replaceChildren(
+      this.scopeChips,
+      ...scope.map((path) => {
+        const remove = h("button", { type: "button", class: "link", "data-testid": "scope-remove", "aria-label": `Ask the whole library, not only ${basename(path)}` }, "×");
+        remove.addEventListener("click", () => this.app.leaveScope(path));
+        return h("span", { class: "chip", "data-testid": "scope-chip", "data-path": path, title: path }, `in: ${basename(path)}`, remove);
+      }),
+    );
   }
 
   /** Shows a stored chat, or an empty new one (null). */
@@ -168,7 +185,7 @@ export class ChatPanel {
     // Paint the waiting state now, so `answer-streaming` exists before the first frame.
     this.paint.flush();
     try {
-      const requestId = await this.app.commands.ask(question, s.currentChatId);
+      const requestId = await this.app.commands.ask(question, s.currentChatId, s.scope);
       this.router.bind(requestId);
       if (this.stopWanted) await this.stop();
     } catch (err) {

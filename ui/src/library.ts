@@ -64,6 +64,7 @@ class FolderRow {
     this.reindex = h("button", { type: "button", class: "link", "data-testid": "reindex-folder" }, "Re-index");
     this.remove = h("button", { type: "button", class: "link danger", "data-testid": "remove-folder", "aria-label": `Remove ${name} from the library` }, "Remove");
     this.files = h("ul", { id: filesId, class: "file-list", "data-testid": "file-list", hidden: true });
+    const askHere = h("button", { type: "button", class: "link", "data-testid": "ask-in-folder", title: `Ask about ${name} only` }, "Ask here");
 
     this.el = h(
       "li",
@@ -77,13 +78,14 @@ class FolderRow {
       ),
       this.progressWrap,
       this.counts,
-      h("div", { class: "folder-actions" }, this.toggle, this.reindex, this.remove),
+      h("div", { class: "folder-actions" }, this.toggle, askHere, this.reindex, this.remove),
       this.files,
     );
 
     this.toggle.addEventListener("click", () => void this.setExpanded(!this.expanded));
     this.reindex.addEventListener("click", () => void this.app.reindexFolder(this.path));
     this.remove.addEventListener("click", () => this.onRemove());
+    askHere.addEventListener("click", () => this.app.askWithin(this.path));
   }
 
   update(s: UiState): void {
@@ -171,6 +173,11 @@ function fileRow(f: FileView, app: App): HTMLLIElement {
     detail ? h("span", { class: "file-detail" }, detail) : null,
     f.reason ? h("span", { class: "file-reason", "data-testid": "file-reason" }, f.reason) : null,
   );
+  if (f.status === "indexed") {
+    const askAbout = h("button", { type: "button", class: "link", "data-testid": "file-ask", title: `Ask about ${basename(f.path)} only` }, "Ask about");
+    askAbout.addEventListener("click", () => app.askWithin(f.path));
+    li.append(askAbout);
+  }
   if (f.needs_password) {
     const unlock = h("button", { type: "button", class: "link", "data-testid": "file-unlock" }, "Password…");
     unlock.addEventListener("click", () => {

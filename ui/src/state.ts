@@ -30,6 +30,8 @@ export interface UiState {
   chats: Chat[];
   currentChatId: number | null;
   generating: boolean;
+  /** Folders and documents the next questions are limited to; empty: the whole library. */
+  scope: string[];
 }
 
 export type Listener<T> = (state: T, prev: T) => void;
@@ -80,6 +82,7 @@ export function initialState(): UiState {
     chats: [],
     currentChatId: null,
     generating: false,
+    scope: [],
   };
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { STOP_GRACE_MS } from "../src/chat";
 import type { ChatMessage } from "../src/ipc";
-import { answerFixture, citation, defaultHandlers, mountWindow, q, qa, resetDom, settle, shellEmit, source, tid } from "./helpers";
+import { answerFixture, appState, citation, defaultHandlers, folder, library, mountWindow, q, qa, resetDom, settle, shellEmit, source, tid } from "./helpers";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -24,12 +24,40 @@ function press(el: HTMLElement, key: string, extra: KeyboardEventInit = {}): Key
 const frame = () => new Promise((r) => setTimeout(r, 40));
 
 describe("asking and streaming", () => {
+  it("asks within a folder or a document chosen in the library, until the limit is lifted", async () => {
+    const files = [{ path: "/d/contracts/lease.pdf", status: "indexed" as const, reason: null, chunks: 4, pages: 2, needs_password: false }];
+    const { calls } = await mountWindow(defaultHandlers({
+      ask: () => 5,
+      app_state: () => appState({ library: library([folder("/d/contracts", { files_indexed: 1, chunks: 4 })]) }),
+      folder_files: () => files,
+    }));
+    expect(q(tid("scope-chips")).hidden).toBe(true);
+    q<HTMLButtonElement>(tid("ask-in-folder")).click();
+    q<HTMLButtonElement>(tid("folder-files-toggle")).click();
+    await settle();
+    q<HTMLButtonElement>(tid("file-ask")).click();
+    const chips = qa(tid("scope-chip"));
+    expect(chips.map((c) => c.textContent?.replace("×", ""))).toEqual(["in: contracts", "in: lease.pdf"]);
+    expect(document.activeElement).toBe(q(tid("question")));
+
+    press(type("when does the lease end"), "Enter");
+    await settle();
+    expect(calls.filter((c) => c.cmd === "ask").at(-1)?.args).toEqual({
+      question: "when does the lease end", chatId: null, within: ["/d/contracts", "/d/contracts/lease.pdf"],
+    });
+    // The limit stays for the next questions until it is lifted.
+    q<HTMLButtonElement>(tid("scope-remove"), chips[0]).click();
+    expect(qa(tid("scope-chip")).map((c) => c.dataset.path)).toEqual(["/d/contracts/lease.pdf"]);
+    q<HTMLButtonElement>(tid("scope-remove")).click();
+    expect(q(tid("scope-chips")).hidden).toBe(true);
+  });
+
   it("streams tokens, then shows the final answer with citation chips", async () => {
     const { calls } = await mountWindow(defaultHandlers({ ask: () => 41, list_chats: () => [{ id: 7, title: "Valve", created_at: 1, updated_at: 2, messages: 2 }] }));
     const box = type("how is the valve cleaned");
     press(box, "Enter");
     await settle();
-    expect(calls.find((c) => c.cmd === "ask")?.args).toEqual({ question: "how is the valve cleaned", chatId: null });
+    expect(calls.find((c) => c.cmd === "ask")?.args).toEqual({ question: "how is the valve cleaned", chatId: null, within: [] });
     expect(box.value).toBe("");
     expect(q(tid("message-user")).textContent).toBe("how is the valve cleaned");
     expect(q(tid("stop")).hidden).toBe(false);
@@ -250,7 +278,7 @@ describe("history", () => {
     expect(q(tid("answer-note")).textContent).toMatch(/1 citation .* removed/);
     press(type("and valves?"), "Enter");
     await settle();
-    expect(calls.find((c) => c.cmd === "ask")?.args).toEqual({ question: "and valves?", chatId: 3 });
+    expect(calls.find((c) => c.cmd === "ask")?.args).toEqual({ question: "and valves?", chatId: 3, within: [] });
     // Switching chats is off while an answer streams.
     expect(q<HTMLButtonElement>(tid("new-chat")).disabled).toBe(true);
   });
