@@ -41,8 +41,11 @@ pub fn compose(
     let stream = translate_to.is_none();
     let style = super::prompt_style(model, options);
     let messages = prompt::messages(history, 2, &sources, question, language, style);
-    let generate =
-        GenerateOptions { max_tokens: options.max_answer_tokens, sampling: options.sampling.clone(), stop: vec![] };
+    let generate = GenerateOptions {
+        max_tokens: options.max_answer_tokens,
+        sampling: options.sampling.clone(),
+        stop: options.stop.clone(),
+    };
     // The first sentence is held back until it is whole: if it is a refusal, generation stops
     // there and the reader never sees the model's wording of it.
     let mut opening = Opening::default();

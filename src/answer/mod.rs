@@ -64,6 +64,8 @@ pub struct AskOptions {
     pub answer_in: AnswerIn,
     /// Answer from these folders and documents only (absolute paths); empty: the whole library.
     pub within: Vec<PathBuf>,
+    /// The answer ends where it would write one of these (an API client's `stop`).
+    pub stop: Vec<String>,
 }
 
 impl Default for AskOptions {
@@ -81,6 +83,7 @@ impl Default for AskOptions {
             prompt: None,
             answer_in: AnswerIn::default(),
             within: Vec::new(),
+            stop: Vec::new(),
         }
     }
 }

@@ -151,6 +151,14 @@ impl ChatRequest {
         if self.max_tokens.is_some_and(|m| m == 0 || m > MAX_ANSWER_TOKENS) {
             return Err(format!("max_tokens is 1 to {MAX_ANSWER_TOKENS}"));
         }
+        let stop = match &self.stop {
+            None => Vec::new(),
+            Some(Stop::One(s)) => vec![s.clone()],
+            Some(Stop::Many(many)) => many.clone(),
+        };
+        if stop.len() > 4 || stop.iter().any(|s| s.is_empty()) {
+            return Err("stop is up to 4 non-empty strings".into());
+        }
         if self.folio.retrieval {
             if last.role != "user" {
                 return Err("the last message is the user's question".into());
@@ -163,6 +171,7 @@ impl ChatRequest {
                 max_answer_tokens: self.max_tokens.unwrap_or(base.max_answer_tokens),
                 sampling: self.sampling(base.sampling),
                 within: self.folio.within.clone(),
+                stop,
                 ..base
             };
             return Ok(Task::Ask { question, options });
@@ -172,11 +181,6 @@ impl ChatRequest {
             return Err(format!("unknown role '{}'", bad.role));
         }
         let base = GenerateOptions::default();
-        let stop = match &self.stop {
-            None => Vec::new(),
-            Some(Stop::One(s)) => vec![s.clone()],
-            Some(Stop::Many(many)) => many.clone(),
-        };
         let options = GenerateOptions {
             max_tokens: self.max_tokens.unwrap_or(base.max_tokens),
             sampling: self.sampling(base.sampling),
