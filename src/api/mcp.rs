@@ -15,7 +15,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::answerer::{Answerer, Job, Task, Update};
-use super::Shared;
+use super::{blocking, Shared};
 use crate::answer::AskOptions;
 use crate::library::Library;
 use crate::search::SearchMode;
@@ -68,15 +68,6 @@ fn failed(message: impl Into<String>) -> Result<CallToolResult, ErrorData> {
 
 fn json_result(value: serde_json::Value) -> Result<CallToolResult, ErrorData> {
     Ok(CallToolResult::success(vec![ContentBlock::text(value.to_string())]))
-}
-
-/// Runs blocking library work off the protocol's threads.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> crate::Result<T> + Send + 'static) -> Result<T, String> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(e) => Err(e.to_string()),
-    }
 }
 
 #[tool_router]

@@ -50,6 +50,17 @@ impl Shared {
     }
 }
 
+/// Runs blocking library work off the server's threads; any failure as its message.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> std::result::Result<T, String> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Serves until Ctrl-C. `ready` is told the address once the server listens.
 pub fn serve(
     library: Arc<Library>,

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::answerer::{Finished, Job, Task, Update};
-use super::Shared;
+use super::{blocking, Shared};
 use crate::answer::{AskOptions, Citation};
 use crate::llm::sampling::SamplingOptions;
 use crate::llm::{GenerateOptions, Message};
@@ -394,19 +394,18 @@ pub async fn embeddings(State(shared): State<Arc<Shared>>, body: axum::body::Byt
         Some(other) => return invalid(format!("input_type is query or passage, not {other}")),
     };
     let library = shared.library.clone();
-    let vectors = tokio::task::spawn_blocking(move || {
+    let vectors = blocking(move || {
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         if passage {
             library.embedder().embed_passages(&refs)
         } else {
-            refs.iter().map(|t| library.embedder().embed_query(t)).collect()
+            library.embedder().embed_queries(&refs)
         }
     })
     .await;
     let vectors = match vectors {
-        Ok(Ok(vectors)) => vectors,
-        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e.to_string()),
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e.to_string()),
+        Ok(vectors) => vectors,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e),
     };
     let data: Vec<Value> = vectors
         .iter()
@@ -453,9 +452,8 @@ pub async fn search(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) 
         let scope = if request.within.is_empty() { None } else { Some(library.scope(&request.within)?) };
         library.search_in(&request.query, mode, request.k, scope.as_ref())
     };
-    match tokio::task::spawn_blocking(search).await {
-        Ok(Ok(hits)) => Json(json!({ "object": "list", "data": hits })).into_response(),
-        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e.to_string()),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e.to_string()),
+    match blocking(search).await {
+        Ok(hits) => Json(json!({ "object": "list", "data": hits })).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e),
     }
 }

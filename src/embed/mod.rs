@@ -130,6 +130,11 @@ impl Embedder {
         Ok(self.embed_with_prefix(self.spec.query_prefix, &[text])?.remove(0))
     }
 
+    /// Several queries in one batch (as `embed_query` gives each).
+    pub fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        self.embed_with_prefix(self.spec.query_prefix, texts)
+    }
+
     pub fn embed_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         self.embed_with_prefix(self.spec.passage_prefix, texts)
     }
