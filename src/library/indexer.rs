@@ -240,7 +240,8 @@ fn plan(
         }
         bytes += f.size;
         let known_hash = row.filter(|r| r.status == FileStatus::Indexed).and_then(|r| r.hash.clone());
-        let passwords = book.candidates(&f.path);
+        // Only PDFs are opened with a password: no other file carries (or sends its worker) them.
+        let passwords = if extractor_name(&f.path) == "pdf" { book.candidates(&f.path) } else { Vec::new() };
         jobs.push(Job { folder_id, found: f, known_hash, known_id: row.map(|r| r.id), passwords });
     }
     drop(book);
